@@ -1,0 +1,3 @@
+from .led_head import LEDHead
+
+__all__ = ['LEDHead']

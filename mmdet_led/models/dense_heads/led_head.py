@@ -1,0 +1,277 @@
+import copy
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmdet.models.dense_heads import SSDHead
+from mmdet.models.utils import filter_scores_and_topk
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import cat_boxes
+from mmdet.utils import ConfigType, InstanceList, OptInstanceList
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ..task_modules.le_hard_mining import le_hard_mining
+from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
+                                        loc_quality_targets, value_to_bin)
+from ..utils.le_scoring import combine_scores, loc_confidence
+
+PHASES = ('det', 'le', 'joint')
+
+
+@MODELS.register_module()
+class LEDHead(SSDHead):
+    """Head of LED, the Localization-quality Estimation embedded Detector.
+
+    An :class:`SSDHead` (same anchors, softmax classification, smooth-L1
+    regression, SSD matching and 3:1 hard negative mining, every SSDHead
+    option) plus an LE module that predicts IoU, IoD and IoG of every
+    anchor's detection (see :class:`~mmdet_led.models.layers.LEModule`).
+
+    Training depends on ``phase`` (set by ``LEDPhaseHook``):
+    ``'det'``: ``L_cls + alpha * L_reg`` (plain SSD, the LE module is not
+    run); ``'le'``: ``L_LE``; ``'joint'``: ``L_cls + alpha * L_reg +
+    beta * L_LE``. ``L_LE`` is, for each of IoU/IoD/IoG, a coarse softmax
+    loss and a fine loss (or one direct-regression loss), each normalized by
+    the number of LE samples chosen by :func:`le_hard_mining`.
+
+    At inference, ``test_cfg.score_mode`` ('gaussian', 'product' or 'cls')
+    combines the class confidence with ``conf_loc`` (``loc_lambda``,
+    ``loc_sigma``) *before* the score threshold, the pre-NMS top-k and NMS.
+    Predicted instances carry ``scores`` (the combined confidence),
+    ``cls_scores`` and ``loc_scores`` (conf_loc).
+
+    Args:
+        le_module (dict): Config of the LE module; the per-level channels
+            and anchor counts are filled in by the head.
+        loss_le_coarse (dict): Loss of the coarse value-range classifier.
+        loss_le_fine (dict): Loss of the fine regressors (or of the direct
+            regression when C2F is off): ``SharpL2Loss`` or, for the
+            ablation, ``SharpL2Loss`` with ``sharp=False`` (plain L2).
+        alpha (float): Weight of the box-regression loss. Defaults to 1.
+        beta (float): Weight of the LE loss in the joint phase.
+            Defaults to 1/3.
+        phase (str): Training phase, 'det', 'le' or 'joint'.
+        **kwargs: Arguments of :class:`SSDHead`. ``train_cfg`` may hold
+            ``le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16)``.
+    """
+
+    def __init__(self,
+                 *args,
+                 le_module: ConfigType = dict(type='LEModule'),
+                 loss_le_coarse: ConfigType = dict(
+                     type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_le_fine: ConfigType = dict(
+                     type='SharpL2Loss', loss_weight=1.0),
+                 alpha: float = 1.0,
+                 beta: float = 1 / 3,
+                 phase: str = 'joint',
+                 **kwargs) -> None:
+        # SSDHead.__init__ calls _init_layers, which builds the LE module.
+        self.le_module_cfg = copy.deepcopy(le_module)
+        super().__init__(*args, **kwargs)
+        self.loss_le_coarse = MODELS.build(loss_le_coarse)
+        self.loss_le_fine = MODELS.build(loss_le_fine)
+        self.alpha = alpha
+        self.beta = beta
+        self.phase = phase
+
+    @property
+    def phase(self) -> str:
+        """Training phase: 'det', 'le' or 'joint'."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, value: str) -> None:
+        if value not in PHASES:
+            raise ValueError(f'phase must be one of {PHASES}, got {value!r}')
+        self._phase = value
+
+    def _init_layers(self) -> None:
+        """Build SSD's cls/reg convs, then the LE module on top of them."""
+        super()._init_layers()
+        cfg = copy.deepcopy(self.le_module_cfg)
+        cfg.update(
+            in_channels=self.in_channels,
+            cls_channels=[
+                a * self.cls_out_channels for a in self.num_base_priors
+            ],
+            reg_channels=[a * 4 for a in self.num_base_priors],
+            num_base_priors=self.num_base_priors)
+        cfg.setdefault('use_depthwise', self.use_depthwise)
+        self.le_module = MODELS.build(cfg)
+
+    def forward(
+        self, x: Tuple[Tensor]
+    ) -> Tuple[List[Tensor], List[Tensor], Optional[List[Tensor]]]:
+        """SSD's cls and reg maps plus the LE maps of every level.
+
+        Returns:
+            tuple: ``(cls_scores, bbox_preds, le_preds)``; ``le_preds`` is
+            None while training in the 'det' phase, where the LE module is
+            not used.
+        """
+        cls_scores, bbox_preds = super().forward(x)
+        if self.training and self.phase == 'det':
+            return cls_scores, bbox_preds, None
+        return cls_scores, bbox_preds, self.le_module(x, cls_scores,
+                                                      bbox_preds)
+
+    def loss_by_feat(
+            self,
+            cls_scores: List[Tensor],
+            bbox_preds: List[Tensor],
+            le_preds: Optional[List[Tensor]],
+            batch_gt_instances: InstanceList,
+            batch_img_metas: List[dict],
+            batch_gt_instances_ignore: OptInstanceList = None
+    ) -> Dict[str, Tensor]:
+        """SSD losses and/or the LE loss, depending on ``phase``."""
+        losses = {}
+        if self.phase in ('det', 'joint'):
+            losses = super().loss_by_feat(cls_scores, bbox_preds,
+                                          batch_gt_instances, batch_img_metas,
+                                          batch_gt_instances_ignore)
+            losses['loss_bbox'] = [l * self.alpha for l in losses['loss_bbox']]
+        if self.phase in ('le', 'joint'):
+            weight = self.beta if self.phase == 'joint' else 1.0
+            le_losses = self.loss_le_by_feat(bbox_preds, le_preds,
+                                             batch_gt_instances,
+                                             batch_img_metas)
+            losses.update({k: v * weight for k, v in le_losses.items()})
+        return losses
+
+    def get_le_targets(self, bbox_preds: List[Tensor],
+                       batch_gt_instances: InstanceList,
+                       batch_img_metas: List[dict]) -> Tensor:
+        """IoU/IoD/IoG targets of every anchor of every image, (N, A, 3).
+
+        Each anchor's predicted box is decoded (detached, clipped to the
+        image like at inference) and compared with its best-IoU ground truth.
+        """
+        num_imgs = len(batch_img_metas)
+        featmap_sizes = [b.shape[-2:] for b in bbox_preds]
+        anchors = cat_boxes(
+            self.prior_generator.grid_priors(
+                featmap_sizes, device=bbox_preds[0].device))
+        deltas = torch.cat([
+            b.detach().permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
+            for b in bbox_preds
+        ], 1)
+        targets = []
+        for deltas_i, gt, meta in zip(deltas, batch_gt_instances,
+                                      batch_img_metas):
+            boxes = self.bbox_coder.decode(
+                anchors, deltas_i, max_shape=meta['img_shape'])
+            targets.append(loc_quality_targets(boxes, gt.bboxes))
+        return torch.stack(targets)
+
+    def loss_le_by_feat(self, bbox_preds: List[Tensor],
+                        le_preds: List[Tensor],
+                        batch_gt_instances: InstanceList,
+                        batch_img_metas: List[dict]) -> Dict[str, Tensor]:
+        """The six LE loss terms (three with direct regression).
+
+        Hard examples are mined per image (:func:`le_hard_mining`, ranked
+        by the sum of the per-sample terms); every term is then averaged
+        over all samples chosen in the batch.
+        """
+        targets = self.get_le_targets(bbox_preds, batch_gt_instances,
+                                      batch_img_metas)  # (N, A, 3)
+        preds = torch.cat([self.le_module.flatten(p) for p in le_preds], 1)
+        per_sample = self._le_loss_terms(preds, targets, reduction='none')
+        with torch.no_grad():
+            ranking = sum(per_sample.values())  # (N, A)
+        mining_cfg = (self.train_cfg or {}).get('le_mining', {})
+        iou_bins = value_to_bin(targets[..., 0])
+        mask = torch.stack([
+            le_hard_mining(r, b, **mining_cfg)
+            for r, b in zip(ranking, iou_bins)
+        ])
+        num = max(int(mask.sum()), 1)
+        return {k: v[mask].sum() / num for k, v in per_sample.items()}
+
+    def _le_loss_terms(self, preds: Tensor, targets: Tensor,
+                       reduction: str) -> Dict[str, Tensor]:
+        """Per-sample LE loss terms for flattened predictions (..., 3, K)."""
+        terms = {}
+        for q, name in enumerate(QUALITY_NAMES):
+            pred, target = preds[..., q, :], targets[..., q]
+            if not self.le_module.coarse_to_fine:
+                terms[f'loss_le_{name}'] = self.loss_le_fine(
+                    pred[..., 0], target, reduction_override=reduction)
+                continue
+            nb = self.le_module.num_bins
+            bins, fine_target = c2f_encode(target)
+            coarse = pred[..., :nb].reshape(-1, nb)
+            terms[f'loss_le_{name}_coarse'] = self.loss_le_coarse(
+                coarse, bins.reshape(-1),
+                reduction_override=reduction).view_as(target)
+            fine = pred[..., nb:].gather(-1, bins[..., None]).squeeze(-1)
+            terms[f'loss_le_{name}_fine'] = self.loss_le_fine(
+                fine, fine_target, reduction_override=reduction)
+        return terms
+
+    def _predict_by_feat_single(self,
+                                cls_score_list: List[Tensor],
+                                bbox_pred_list: List[Tensor],
+                                score_factor_list: List[Optional[Tensor]],
+                                mlvl_priors: List[Tensor],
+                                img_meta: dict,
+                                cfg: Optional[ConfigDict] = None,
+                                rescale: bool = False,
+                                with_nms: bool = True) -> InstanceData:
+        """Detections of one image, ranked by the LE-combined confidence.
+
+        Unlike ``BaseDenseHead``, which multiplies score factors in only
+        after thresholding and top-k, the combined confidence is what the
+        score threshold, ``nms_pre`` and NMS rank by (paper section 2.5).
+        ``score_factor_list`` holds the LE maps (None without LE).
+        """
+        cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
+        mode = cfg.get('score_mode', 'gaussian')
+        lam = cfg.get('loc_lambda', 0.6)
+        sigma = cfg.get('loc_sigma', 1.0)
+        mlvl = defaultdict(list)
+        for cls_score, bbox_pred, le_pred, priors in zip(
+                cls_score_list, bbox_pred_list, score_factor_list,
+                mlvl_priors):
+            bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, 4)
+            cls_prob = cls_score.permute(1, 2, 0).reshape(
+                -1, self.cls_out_channels).softmax(-1)[:, :-1]
+            if le_pred is None:
+                conf_loc = cls_prob.new_ones(cls_prob.size(0))
+                conf = cls_prob
+            else:
+                quality = self.le_module.decode(self.le_module.flatten(le_pred))
+                conf_loc = loc_confidence(*quality.unbind(-1), lam=lam)
+                conf = combine_scores(cls_prob, conf_loc[:, None], mode, sigma)
+            scores, labels, _, kept = filter_scores_and_topk(
+                conf, cfg.get('score_thr', 0), cfg.get('nms_pre', -1),
+                dict(
+                    bbox_pred=bbox_pred,
+                    priors=priors,
+                    cls_prob=cls_prob,
+                    conf_loc=conf_loc))
+            mlvl['bbox_pred'].append(kept['bbox_pred'])
+            mlvl['priors'].append(kept['priors'])
+            mlvl['scores'].append(scores)
+            mlvl['labels'].append(labels)
+            mlvl['cls_scores'].append(kept['cls_prob'].gather(
+                1, labels[:, None]).squeeze(1))
+            mlvl['loc_scores'].append(kept['conf_loc'])
+
+        results = InstanceData()
+        results.bboxes = self.bbox_coder.decode(
+            cat_boxes(mlvl.pop('priors')),
+            torch.cat(mlvl.pop('bbox_pred')),
+            max_shape=img_meta['img_shape'])
+        for key, values in mlvl.items():
+            setattr(results, key, torch.cat(values))
+        return self._bbox_post_process(
+            results=results,
+            cfg=cfg,
+            rescale=rescale,
+            with_nms=with_nms,
+            img_meta=img_meta)

@@ -1,0 +1,3 @@
+from .le_module import LEModule
+
+__all__ = ['LEModule']

@@ -1,0 +1,175 @@
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
+                                        c2f_decode)
+
+
+@MODELS.register_module()
+class LEModule(BaseModule):
+    """Loc-quality estimation (LE) module of LED (paper section 2.3, Fig. 3).
+
+    On every prediction level it predicts, for each anchor, the IoU, IoD and
+    IoG of the anchor's detection with its nearest object, class-agnostic.
+
+    Richer features (RF): a 3x3 conv on the level's classification map and
+    one on its box-regression map (so the LE loss back-propagates into both
+    branches), a dilated 3x3 conv on the base feature map for context, all
+    concatenated with the base feature map itself. A 1x1 conv fuses the
+    concatenation into ``feat_channels`` channels; a 3x3 conv then predicts
+    per anchor and per quality either 4 coarse logits + 4 fine offsets
+    (coarse-to-fine, C2F) or the value itself (direct regression). With RF
+    off the fuse conv sees the base feature map alone.
+
+    The 1x1 fuse keeps the cost small: it touches the wide base map once,
+    with ``feat_channels`` outputs, instead of running 3x3 convs over it.
+
+    Args:
+        in_channels (Sequence[int]): Channels of each level's base feature.
+        cls_channels (Sequence[int]): Channels of each level's
+            classification map (anchors x (classes + 1)).
+        reg_channels (Sequence[int]): Channels of each level's regression map
+            (anchors x 4).
+        num_base_priors (Sequence[int]): Anchors per location of each level.
+        richer_features (bool): Use RF. Defaults to True.
+        coarse_to_fine (bool): Use C2F prediction, else direct regression.
+            Defaults to True.
+        branch_channels (int): Width of the 3x3 convs on the cls/reg maps.
+        context_channels (int): Width of the dilated context conv.
+        context_dilation (int): Dilation of the context conv.
+        feat_channels (int): Width of the fused feature map.
+        use_depthwise (bool): Depthwise-separable 3x3 convs, as in SSDLite.
+            :class:`LEDHead` passes its own ``use_depthwise`` unless set.
+        conv_cfg, norm_cfg, act_cfg: Of the hidden convs (the prediction conv
+            has neither norm nor activation).
+        init_cfg: Initialization config. Defaults to Xavier like SSD's head.
+    """
+
+    num_qualities = 3  # IoU, IoD, IoG
+    num_bins = len(C2F_BIN_ANCHORS)
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 cls_channels: Sequence[int],
+                 reg_channels: Sequence[int],
+                 num_base_priors: Sequence[int],
+                 richer_features: bool = True,
+                 coarse_to_fine: bool = True,
+                 branch_channels: int = 32,
+                 context_channels: int = 32,
+                 context_dilation: int = 2,
+                 feat_channels: int = 64,
+                 use_depthwise: bool = False,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: OptConfigType = None,
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 init_cfg: OptMultiConfig = dict(
+                     type='Xavier',
+                     layer='Conv2d',
+                     distribution='uniform',
+                     bias=0)) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.richer_features = richer_features
+        self.coarse_to_fine = coarse_to_fine
+        self.num_base_priors = list(num_base_priors)
+        # per anchor and quality: B coarse logits + B fine offsets, or 1 value
+        self.pred_size = 2 * self.num_bins if coarse_to_fine else 1
+
+        def conv(cin: int, cout: int, k: int, dilation: int = 1) -> nn.Module:
+            separable = use_depthwise and k > 1
+            return (DepthwiseSeparableConvModule if separable else ConvModule)(
+                cin,
+                cout,
+                k,
+                padding=dilation * (k // 2),
+                dilation=dilation,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=act_cfg)
+
+        self.cls_convs = nn.ModuleList()
+        self.reg_convs = nn.ModuleList()
+        self.context_convs = nn.ModuleList()
+        self.fuse_convs = nn.ModuleList()
+        self.pred_convs = nn.ModuleList()
+        for base, cls_ch, reg_ch, priors in zip(in_channels, cls_channels,
+                                                reg_channels,
+                                                num_base_priors):
+            fused = base
+            if richer_features:
+                self.cls_convs.append(conv(cls_ch, branch_channels, 3))
+                self.reg_convs.append(conv(reg_ch, branch_channels, 3))
+                self.context_convs.append(
+                    conv(base, context_channels, 3, context_dilation))
+                fused += 2 * branch_channels + context_channels
+            self.fuse_convs.append(conv(fused, feat_channels, 1))
+            self.pred_convs.append(
+                nn.Conv2d(
+                    feat_channels,
+                    priors * self.num_qualities * self.pred_size,
+                    3,
+                    padding=1))
+
+    def forward_single(self, level: int, feat: Tensor, cls_score: Tensor,
+                       bbox_pred: Tensor) -> Tensor:
+        """LE prediction map of one level, shape (N, A * 3 * K, H, W)."""
+        if self.richer_features:
+            feat = torch.cat([
+                feat, self.context_convs[level](feat),
+                self.cls_convs[level](cls_score),
+                self.reg_convs[level](bbox_pred)
+            ], 1)
+        return self.pred_convs[level](self.fuse_convs[level](feat))
+
+    def forward(self, feats: Sequence[Tensor], cls_scores: Sequence[Tensor],
+                bbox_preds: Sequence[Tensor]) -> List[Tensor]:
+        """LE prediction maps of all levels.
+
+        Args:
+            feats (Sequence[Tensor]): Base feature map of each level.
+            cls_scores (Sequence[Tensor]): Classification map of each level.
+            bbox_preds (Sequence[Tensor]): Regression map of each level.
+
+        Returns:
+            list[Tensor]: Per level (N, A * 3 * K, H, W), channel order
+            (anchor, quality, K) with K = 8 (4 coarse logits then 4 fine
+            offsets) for C2F, K = 1 for direct regression.
+        """
+        return [
+            self.forward_single(i, f, c, b)
+            for i, (f, c, b) in enumerate(zip(feats, cls_scores, bbox_preds))
+        ]
+
+    def flatten(self, le_pred: Tensor) -> Tensor:
+        """(N, A*3*K, H, W) or (A*3*K, H, W) -> (N, H*W*A, 3, K) / (H*W*A, 3, K).
+
+        The anchor order matches SSDHead's flattening of cls/reg maps.
+        """
+        if le_pred.dim() == 3:
+            return self.flatten(le_pred[None])[0]
+        n = le_pred.size(0)
+        return le_pred.permute(0, 2, 3, 1).reshape(n, -1, self.num_qualities,
+                                                   self.pred_size)
+
+    def decode(self, le_pred: Tensor) -> Tensor:
+        """Loc-quality values from flattened predictions (..., 3, K) -> (..., 3).
+
+        C2F values follow paper eq. 1 (see
+        :func:`~mmdet_led.models.task_modules.c2f_decode`); direct ones are
+        the regressed values. Both are clamped to [0, 1].
+        """
+        if self.coarse_to_fine:
+            values = c2f_decode(le_pred[..., :self.num_bins],
+                                le_pred[..., self.num_bins:], C2F_BIN_ANCHORS,
+                                C2F_BIN_SCALES)
+        else:
+            values = le_pred[..., 0]
+        return values.clamp(0, 1)
+

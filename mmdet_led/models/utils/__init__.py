@@ -1,0 +1,4 @@
+from .le_scoring import (SCORE_MODES, combine_scores, derived_iou,
+                         loc_confidence)
+
+__all__ = ['SCORE_MODES', 'combine_scores', 'derived_iou', 'loc_confidence']

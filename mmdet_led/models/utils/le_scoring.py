@@ -1,0 +1,49 @@
+"""LE-based scoring of detections before NMS (LED paper, section 2.5)."""
+from torch import Tensor
+
+SCORE_MODES = ('gaussian', 'product', 'cls')
+
+
+def derived_iou(iod: Tensor, iog: Tensor, eps: float = 1e-6) -> Tensor:
+    """IoU' = IoD*IoG / (IoD + IoG - IoD*IoG) (paper eq. 3).
+
+    With exact IoD = I/D and IoG = I/G this equals I/(D + G - I), the IoU.
+    The denominator is zero only when IoD = IoG = 0, where IoU' is 0.
+    """
+    prod = iod * iog
+    return prod / (iod + iog - prod).clamp(min=eps)
+
+
+def loc_confidence(iou: Tensor,
+                   iod: Tensor,
+                   iog: Tensor,
+                   lam: float = 0.6) -> Tensor:
+    """conf_loc = lam * IoU + (1 - lam) * IoU', clamped to [0, 1]."""
+    return (lam * iou + (1 - lam) * derived_iou(iod, iog)).clamp(0, 1)
+
+
+def combine_scores(cls_scores: Tensor,
+                   conf_loc: Tensor,
+                   mode: str = 'gaussian',
+                   sigma: float = 1.0) -> Tensor:
+    """Final confidence from class and loc confidences.
+
+    Args:
+        cls_scores (Tensor): Classification confidence, e.g. (N, C).
+        conf_loc (Tensor): Loc confidence broadcastable to ``cls_scores``,
+            e.g. (N, 1).
+        mode (str): 'gaussian': ``cls * exp(-(1 - loc)**2 / sigma)``
+            (LE-Gaussian, eq. 4); 'product': ``cls * loc`` (LE-Product);
+            'cls': ``cls`` (plain SSD ranking).
+        sigma (float): Width of the Gaussian penalty. Defaults to 1.0.
+
+    Returns:
+        Tensor: The confidence that thresholding, top-k and NMS rank by.
+    """
+    if mode == 'gaussian':
+        return cls_scores * (-(1 - conf_loc).pow(2) / sigma).exp()
+    if mode == 'product':
+        return cls_scores * conf_loc
+    if mode == 'cls':
+        return cls_scores
+    raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {mode!r}')
