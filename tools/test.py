@@ -1,4 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+# MMDetection's CLI, plus `import mmdet_led` so that plain MMDetection
+# configs also get mmdet-led's components and its fixes for this stack
+# (SSDHead predict, weights-only checkpoint loading on resume/test).
 import argparse
 import os
 import os.path as osp
@@ -13,6 +16,8 @@ from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
+
+import mmdet_led  # noqa: F401
 
 
 # TODO: support fuse_conv_bn and format_only

@@ -1,4 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+# MMDetection's CLI, plus `import mmdet_led` so that plain MMDetection
+# configs also get mmdet-led's components and its fixes for this stack
+# (SSDHead predict, weights-only checkpoint loading on resume/test).
 import argparse
 import os
 import os.path as osp
@@ -8,6 +11,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
+
+import mmdet_led  # noqa: F401
 
 
 def parse_args():

@@ -1,0 +1,3 @@
+from .led_phase_hook import LEDPhaseHook
+
+__all__ = ['LEDPhaseHook']

@@ -1,0 +1,3 @@
+from .piecewise_constant_lr import PiecewiseConstantLR
+
+__all__ = ['PiecewiseConstantLR']

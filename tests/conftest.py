@@ -1,0 +1,58 @@
+import os.path as osp
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / 'shared' / 'data'
+VOC_ROOT = SHARED_DATA / 'voc2007' / 'VOCdevkit'
+
+
+@pytest.fixture(scope='session')
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def voc_root() -> Path:
+    """The genuine VOC2007 subset beside the repository (read-only)."""
+    if not (VOC_ROOT / 'VOC2007' / 'ImageSets').is_dir():
+        pytest.skip(f'real VOC2007 not found at {VOC_ROOT}')
+    return VOC_ROOT
+
+
+@pytest.fixture(scope='session')
+def toy_voc(tmp_path_factory) -> Path:
+    """A small generated VOC-format set (24 trainval, 8 test images)."""
+    from mmdet_led.utils.toy_voc import make_toy_voc
+    return Path(make_toy_voc(str(tmp_path_factory.mktemp('toy_voc')), 24, 8))
+
+
+def run_tool(*args, timeout: int = 600) -> str:
+    """Run ``tools/<script>`` with this interpreter from the repo root."""
+    proc = subprocess.run([sys.executable, *map(str, args)],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    return out
+
+
+def voc_metrics(output: str) -> dict:
+    """Last reported ``pascal_voc/*`` metrics in a tool's output."""
+    found = {}
+    for key, value in re.findall(r'pascal_voc/(\w+): ([0-9.]+)', output):
+        found[key] = float(value)
+    return found
+
+
+def write_config(path: Path, base: str, body: str) -> Path:
+    """A config file inheriting ``configs/led/<base>`` plus ``body``."""
+    path.write_text(
+        f"_base_ = '{osp.join(REPO, 'configs', 'led', base)}'\n" + body)
+    return path

@@ -1,0 +1,240 @@
+import copy
+
+import pytest
+import torch
+from mmdet.models.dense_heads import SSDHead
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
+
+import mmdet_led  # noqa: F401  (registers LEDHead)
+from mmdet_led.models.task_modules import c2f_encode, loc_quality_targets
+
+IMG = 64
+
+
+def head_cfg(**kwargs) -> ConfigDict:
+    """A small SSD-style head: 2 levels on a 64x64 image."""
+    cfg = dict(
+        type='LEDHead',
+        num_classes=3,
+        in_channels=(8, 16),
+        anchor_generator=dict(
+            type='SSDAnchorGenerator',
+            scale_major=False,
+            strides=[16, 32],
+            ratios=[[2], [2]],
+            min_sizes=[16, 32],
+            max_sizes=[32, 64]),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[.0, .0, .0, .0],
+            target_stds=[0.1, 0.1, 0.2, 0.2]),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False,
+            le_mining=dict(min_per_range=2)),
+        test_cfg=dict(
+            nms_pre=1000,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.02,
+            max_per_img=200))
+    cfg.update(kwargs)
+    return ConfigDict(cfg)
+
+
+def feats(batch=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(batch, 8, 4, 4, generator=g),
+            torch.randn(batch, 16, 2, 2, generator=g))
+
+
+def samples(batch=2):
+    out = []
+    for _ in range(batch):
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(IMG, IMG), ori_shape=(IMG, IMG), pad_shape=(IMG, IMG),
+                scale_factor=(1, 1)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4., 6., 30., 40.], [30., 20., 60., 60.]]),
+            labels=torch.tensor([0, 2]))
+        out.append(s)
+    return out
+
+
+@pytest.mark.parametrize('options', [
+    dict(),
+    dict(stacked_convs=1, feat_channels=8),
+    dict(use_depthwise=True, norm_cfg=dict(type='BN')),
+    dict(le_module=dict(type='LEModule', richer_features=False,
+                        coarse_to_fine=False)),
+])
+def test_ssd_head_options_train_and_predict(options):
+    head = MODELS.build(head_cfg(**options))
+    losses = head.loss(feats(), samples())
+    assert {'loss_cls', 'loss_bbox'} <= set(losses)
+    assert any(k.startswith('loss_le_') for k in losses)
+    total = sum(sum(v) if isinstance(v, list) else v for v in losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    head.eval()
+    results = head.predict(feats(), samples(), rescale=True)
+    assert len(results) == 2
+    for r in results:
+        assert {'bboxes', 'scores', 'labels', 'cls_scores',
+                'loc_scores'} <= set(r.keys())
+        assert (r.scores <= r.cls_scores + 1e-6).all()
+
+
+def test_le_loss_terms_by_phase():
+    head = MODELS.build(head_cfg())
+    x, s = feats(), samples()
+    names = {f'loss_le_{q}_{p}' for q in ('iou', 'iod', 'iog')
+             for p in ('coarse', 'fine')}
+    head.phase = 'det'
+    assert set(head.loss(x, s)) == {'loss_cls', 'loss_bbox'}
+    head.phase = 'le'
+    le = head.loss(x, s)
+    assert set(le) == names
+    head.phase = 'joint'
+    joint = head.loss(x, s)
+    assert set(joint) == names | {'loss_cls', 'loss_bbox'}
+    for k in names:  # beta = 1/3 in the joint phase
+        assert joint[k].item() == pytest.approx(le[k].item() / 3, rel=1e-5)
+    with pytest.raises(ValueError):
+        head.phase = 'ssd'
+    direct = MODELS.build(head_cfg(le_module=dict(
+        type='LEModule', coarse_to_fine=False)))
+    direct.phase = 'le'
+    assert set(direct.loss(x, s)) == {'loss_le_iou', 'loss_le_iod',
+                                      'loss_le_iog'}
+
+
+def test_le_loss_reaches_cls_and_reg_branches():
+    head = MODELS.build(head_cfg())
+    head.phase = 'joint'
+    losses = head.loss(feats(), samples())
+    sum(v for k, v in losses.items() if k.startswith('loss_le_')).backward()
+    for convs in (head.cls_convs, head.reg_convs):
+        for conv in convs:
+            assert conv[-1].weight.grad is not None
+            assert conv[-1].weight.grad.abs().sum() > 0
+
+
+def test_det_phase_gives_le_no_gradient():
+    head = MODELS.build(head_cfg())
+    head.phase = 'det'
+    losses = head.loss(feats(), samples())
+    (sum(losses['loss_cls']) + sum(losses['loss_bbox'])).backward()
+    assert all(p.grad is None for p in head.le_module.parameters())
+    assert head.cls_convs[0][-1].weight.grad is not None
+
+
+def test_le_targets_match_decoded_predictions():
+    head = MODELS.build(head_cfg())
+    x = feats(batch=1)
+    cls_scores, bbox_preds, _ = head(x)
+    sample = samples(1)[0]
+    targets = head.get_le_targets(bbox_preds, [sample.gt_instances],
+                                  [sample.metainfo])
+    # 4 anchors per location: 4x4 + 2x2 locations
+    assert targets.shape == (1, 4 * (16 + 4), 3)
+    anchors = torch.cat(head.prior_generator.grid_priors([(4, 4), (2, 2)], device='cpu'))
+    deltas = torch.cat([b[0].permute(1, 2, 0).reshape(-1, 4)
+                        for b in bbox_preds])
+    boxes = head.bbox_coder.decode(anchors, deltas, max_shape=(IMG, IMG))
+    assert torch.allclose(
+        targets[0], loc_quality_targets(boxes, sample.gt_instances.bboxes))
+
+
+def test_cls_mode_equals_ssd_head():
+    cfg = head_cfg(test_cfg=dict(
+        nms_pre=1000, nms=dict(type='nms', iou_threshold=0.45),
+        min_bbox_size=0, score_thr=0.02, max_per_img=200, score_mode='cls'))
+    led = MODELS.build(cfg)
+    ssd_cfg = copy.deepcopy(cfg)
+    ssd_cfg.type = 'SSDHead'
+    ssd = SSDHead(**{k: v for k, v in ssd_cfg.items() if k != 'type'})
+    missing, unexpected = led.load_state_dict(ssd.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith('le_module.') for k in missing)
+    led.eval(), ssd.eval()
+    with torch.no_grad():
+        a = led.predict(feats(seed=3), samples(), rescale=True)
+        b = ssd.predict(feats(seed=3), samples(), rescale=True)
+    for ra, rb in zip(a, b):
+        assert len(ra) > 0
+        assert torch.equal(ra.bboxes, rb.bboxes)
+        assert torch.equal(ra.scores, rb.scores)
+        assert torch.equal(ra.labels, rb.labels)
+
+
+def _c2f_logits(values):
+    """C2F predictions (N, 3 qualities, 4 logits + 4 offsets) that decode to
+    IoU = v, IoD = 1, IoG = v, so that IoU' = v and conf_loc = v."""
+    v = torch.tensor(values)
+    quality = torch.stack([v, torch.ones_like(v), v], 1)  # (N, 3)
+    bins, fine = c2f_encode(quality)
+    pred = torch.full((len(values), 3, 8), -30.0)
+    pred.scatter_(2, bins[..., None], 30.0)
+    pred.scatter_(2, 4 + bins[..., None], fine[..., None])
+    return pred
+
+
+@pytest.mark.parametrize('mode, survivor', [('cls', 0), ('product', 1),
+                                            ('gaussian', 1)])
+def test_le_scoring_decides_nms(mode, survivor):
+    """Box 0: higher class score, badly localized; box 1: lower class score,
+    well localized. They overlap (IoU 0.82), so NMS keeps one: the cls
+    ranking keeps box 0, LE ranking keeps box 1."""
+    head = MODELS.build(head_cfg())
+    head.eval()
+    priors = torch.tensor([[0., 0., 40., 40.], [2., 0., 42., 40.]])
+    probs = torch.tensor([[0.9, 0.0, 0.0, 0.1], [0.8, 0.0, 0.0, 0.2]])
+    cls_map = probs.log().clamp(min=-50).t().reshape(4, 1, 2)
+    le_map = _c2f_logits([0.3, 0.95]).reshape(2, 24).t().reshape(24, 1, 2)
+    cfg = copy.deepcopy(head.test_cfg)
+    cfg.score_mode = mode
+    res = head._predict_by_feat_single(
+        [cls_map], [torch.zeros(4, 1, 2)], [le_map], [priors],
+        img_meta=dict(img_shape=(64, 64)), cfg=cfg)
+    assert len(res) == 1
+    assert torch.equal(res.bboxes[0], priors[survivor])
+    assert res.cls_scores[0].item() == pytest.approx(
+        probs[survivor, 0].item(), rel=1e-5)
+    loc = [0.3, 0.95][survivor]
+    assert res.loc_scores[0].item() == pytest.approx(loc, abs=1e-5)
+    expected = {'cls': probs[survivor, 0].item(),
+                'product': probs[survivor, 0].item() * loc,
+                'gaussian': probs[survivor, 0].item() *
+                torch.exp(torch.tensor(-(1 - loc)**2)).item()}[mode]
+    assert res.scores[0].item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_score_threshold_applies_to_combined_confidence():
+    """A box above score_thr by class score but below it after LE scoring
+    must be dropped before NMS (not re-weighted after)."""
+    head = MODELS.build(head_cfg())
+    priors = torch.tensor([[0., 0., 40., 40.], [20., 20., 60., 60.]])
+    probs = torch.tensor([[0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, 0.5]])
+    cls_map = probs.log().clamp(min=-50).t().reshape(4, 1, 2)
+    le_map = _c2f_logits([0.05, 0.85]).reshape(2, 24).t().reshape(24, 1, 2)
+    cfg = copy.deepcopy(head.test_cfg)
+    cfg.score_mode, cfg.score_thr = 'product', 0.1
+    res = head._predict_by_feat_single(
+        [cls_map], [torch.zeros(4, 1, 2)], [le_map], [priors],
+        img_meta=dict(img_shape=(64, 64)), cfg=cfg)
+    assert len(res) == 1 and torch.equal(res.bboxes[0], priors[1])
