@@ -1,4 +1,6 @@
-# CPU-sized LED: the SSDLite-MobileNetV2 192x192 baseline with LEDHead.
+# CPU-sized LED: the SSDLite-MobileNetV2 192x192 baseline with LEDHead,
+# trained in the paper's three steps (scaled down, see
+# _base_/schedules/led_3step_cpu.py). Used by `make demo` and the tests.
 _base_ = './ssdlite_mobilenetv2_192_voc07_cpu.py'
 
 model = dict(
@@ -19,3 +21,4 @@ model = dict(
         beta=1 / 3),
     train_cfg=dict(le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16)),
     test_cfg=dict(score_mode='gaussian', loc_lambda=0.6, loc_sigma=1.0))
+custom_hooks = [dict(type='LEDPhaseHook', phases={{_base_.led_phases}})]

@@ -1,0 +1,113 @@
+"""Every config under configs/led parses and builds; the paper's settings."""
+import glob
+import os.path as osp
+
+import pytest
+from mmdet.registry import MODELS
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+
+import mmdet_led  # noqa: F401
+from test_lr_schedule import MILESTONES, VALUES
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    f for f in glob.glob(osp.join(REPO, 'configs', 'led', '**', '*.py'),
+                         recursive=True)
+    if '_base_' not in f)
+register_all_modules()
+
+
+def load(name: str) -> Config:
+    return Config.fromfile(osp.join(REPO, 'configs', 'led', name))
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+def test_config_parses_and_builds(path):
+    cfg = Config.fromfile(path)
+    assert 'mmdet_led' in cfg.custom_imports['imports']
+    # random init: no download of pretrained weights in tests
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    head = cfg.model.bbox_head.type
+    assert type(model.bbox_head).__name__ == head
+    if head == 'LEDHead':
+        phases = [h for h in cfg.custom_hooks if h.type == 'LEDPhaseHook']
+        assert len(phases) == 1
+        assert phases[0].phases[-1]['end'] == cfg.train_cfg.max_iters
+
+
+def test_ssd300_paper_settings():
+    cfg = load('ssd300_vgg16_voc0712.py')
+    assert cfg.train_dataloader.batch_size == 28
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.momentum, opt.weight_decay) == ('SGD', 1e-3,
+                                                                  0.9, 5e-4)
+    assert cfg.train_cfg.max_iters == 120000
+    (sched, ) = cfg.param_scheduler
+    assert sched.milestones == [80000, 100000] and sched.gamma == 0.1
+    assert cfg.model.bbox_head.anchor_generator.input_size == 300
+    assert cfg.val_evaluator.eval_mode == '11points'
+    assert cfg.model.backbone.init_cfg.checkpoint == 'open-mmlab://vgg16_caffe'
+
+
+@pytest.mark.parametrize('name', ['led300_vgg16_voc0712.py',
+                                  'ssd300_vgg16_240k_voc0712.py'])
+def test_240k_schedule_is_the_papers(name):
+    cfg = load(name)
+    assert cfg.train_cfg.max_iters == 240000
+    (sched, ) = cfg.param_scheduler
+    assert sched.type == 'PiecewiseConstantLR'
+    assert sched.milestones == MILESTONES and sched['values'] == VALUES
+    assert cfg.train_dataloader.batch_size == 28
+
+
+def test_led300_steps_and_scoring():
+    cfg = load('led300_vgg16_voc0712.py')
+    (hook, ) = [h for h in cfg.custom_hooks if h.type == 'LEDPhaseHook']
+    assert hook.phases == [
+        dict(name='det', end=120000),
+        dict(name='le', end=160000),
+        dict(name='joint', end=240000)
+    ]
+    head = cfg.model.bbox_head
+    assert (head.alpha, head.beta) == (1.0, 1 / 3)
+    assert cfg.model.test_cfg.score_mode == 'gaussian'
+    assert (cfg.model.test_cfg.loc_lambda, cfg.model.test_cfg.loc_sigma) == (
+        0.6, 1.0)
+
+
+def test_table2_rows_are_cumulative_and_end_at_led300():
+    rows = [
+        'led300-base-direct-l2-product', 'led300-rf-direct-l2-product',
+        'led300-rf-c2f-l2-product', 'led300-rf-c2f-sharpl2-product',
+        'led300-rf-c2f-sharpl2-gaussian'
+    ]
+    settings = []
+    for row in rows:
+        cfg = load(f'ablation/{row}_vgg16_240k_voc0712.py')
+        head = cfg.model.bbox_head
+        settings.append((head.le_module.richer_features,
+                         head.le_module.coarse_to_fine,
+                         head.loss_le_fine.sharp,
+                         cfg.model.test_cfg.score_mode))
+    assert settings == [(False, False, False, 'product'),
+                        (True, False, False, 'product'),
+                        (True, True, False, 'product'),
+                        (True, True, True, 'product'),
+                        (True, True, True, 'gaussian')]
+    assert cfg.model.to_dict() == load('led300_vgg16_voc0712.py').model.to_dict()
+
+
+def test_cpu_recipe_keeps_the_step_proportions():
+    for name in ('ledlite_mobilenetv2_192_voc07_cpu.py',
+                 'ssdlite_mobilenetv2_192_voc07_cpu.py'):
+        cfg = load(name)
+        unit = cfg.unit
+        assert cfg.train_cfg.max_iters == 24 * unit
+        assert [p['end'] for p in cfg.led_phases] == [12 * unit, 16 * unit,
+                                                       24 * unit]
+        table = cfg.param_scheduler[-1]
+        assert table.milestones == [m // 10000 * unit for m in MILESTONES]
+        assert [v / table['values'][0] for v in table['values']] == pytest.approx(
+            [v / VALUES[0] for v in VALUES])
