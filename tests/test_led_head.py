@@ -217,6 +217,13 @@ def test_le_scoring_decides_nms(mode, survivor):
         probs[survivor, 0].item(), rel=1e-5)
     loc = [0.3, 0.95][survivor]
     assert res.loc_scores[0].item() == pytest.approx(loc, abs=1e-5)
+    assert 'loc_quality' not in res
+    cfg.return_loc_quality = True
+    res = head._predict_by_feat_single(
+        [cls_map], [torch.zeros(4, 1, 2)], [le_map], [priors],
+        img_meta=dict(img_shape=(64, 64)), cfg=cfg)
+    assert res.loc_quality[0].tolist() == pytest.approx([loc, 1.0, loc],
+                                                        abs=1e-5)
     expected = {'cls': probs[survivor, 0].item(),
                 'product': probs[survivor, 0].item() * loc,
                 'gaussian': probs[survivor, 0].item() *

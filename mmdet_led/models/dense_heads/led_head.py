@@ -40,7 +40,9 @@ class LEDHead(SSDHead):
     combines the class confidence with ``conf_loc`` (``loc_lambda``,
     ``loc_sigma``) *before* the score threshold, the pre-NMS top-k and NMS.
     Predicted instances carry ``scores`` (the combined confidence),
-    ``cls_scores`` and ``loc_scores`` (conf_loc).
+    ``cls_scores`` and ``loc_scores`` (conf_loc); with
+    ``test_cfg.return_loc_quality=True`` also ``loc_quality``, the predicted
+    (IoU, IoD, IoG) of each box, for analysis.
 
     Args:
         le_module (dict): Config of the LE module; the per-level channels
@@ -241,7 +243,8 @@ class LEDHead(SSDHead):
             cls_prob = cls_score.permute(1, 2, 0).reshape(
                 -1, self.cls_out_channels).softmax(-1)[:, :-1]
             if le_pred is None:
-                conf_loc = cls_prob.new_ones(cls_prob.size(0))
+                quality = cls_prob.new_ones(cls_prob.size(0), 3)
+                conf_loc = quality[:, 0]
                 conf = cls_prob
             else:
                 quality = self.le_module.decode(self.le_module.flatten(le_pred))
@@ -253,7 +256,8 @@ class LEDHead(SSDHead):
                     bbox_pred=bbox_pred,
                     priors=priors,
                     cls_prob=cls_prob,
-                    conf_loc=conf_loc))
+                    conf_loc=conf_loc,
+                    quality=quality))
             mlvl['bbox_pred'].append(kept['bbox_pred'])
             mlvl['priors'].append(kept['priors'])
             mlvl['scores'].append(scores)
@@ -261,6 +265,8 @@ class LEDHead(SSDHead):
             mlvl['cls_scores'].append(kept['cls_prob'].gather(
                 1, labels[:, None]).squeeze(1))
             mlvl['loc_scores'].append(kept['conf_loc'])
+            if cfg.get('return_loc_quality', False):
+                mlvl['loc_quality'].append(kept['quality'])
 
         results = InstanceData()
         results.bboxes = self.bbox_coder.decode(
