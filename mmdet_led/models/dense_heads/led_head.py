@@ -46,7 +46,9 @@ class LEDHead(SSDHead):
 
     Args:
         le_module (dict): Config of the LE module; the per-level channels
-            and anchor counts are filled in by the head.
+            and anchor counts are filled in by the head, and so are
+            ``use_depthwise`` and the head's ``conv_cfg``/``norm_cfg``/
+            ``act_cfg`` (when set) unless the LE config sets them.
         loss_le_coarse (dict): Loss of the coarse value-range classifier.
         loss_le_fine (dict): Loss of the fine regressors (or of the direct
             regression when C2F is off): ``SharpL2Loss`` or, for the
@@ -101,7 +103,11 @@ class LEDHead(SSDHead):
             ],
             reg_channels=[a * 4 for a in self.num_base_priors],
             num_base_priors=self.num_base_priors)
+        # the LE convs follow the head's conv style unless configured
         cfg.setdefault('use_depthwise', self.use_depthwise)
+        for key in ('conv_cfg', 'norm_cfg', 'act_cfg'):
+            if getattr(self, key) is not None:
+                cfg.setdefault(key, getattr(self, key))
         self.le_module = MODELS.build(cfg)
 
     def forward(

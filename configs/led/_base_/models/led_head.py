@@ -1,0 +1,23 @@
+# The LED parts shared by every LED config: LEDHead with the LE module (richer
+# features, coarse-to-fine), Sharp-L2, LE hard mining and LE-Gaussian
+# scoring (LED paper 2.3-2.5). Use as
+#   model = dict(bbox_head={{_base_.led_head}},
+#                train_cfg={{_base_.led_train_cfg}},
+#                test_cfg={{_base_.led_test_cfg}})
+# The LE convs take the head's use_depthwise/norm_cfg/act_cfg.
+led_head = dict(
+    type='LEDHead',
+    le_module=dict(
+        type='LEModule',
+        richer_features=True,
+        coarse_to_fine=True,
+        branch_channels=32,
+        context_channels=32,
+        context_dilation=2,
+        feat_channels=64),
+    loss_le_coarse=dict(type='CrossEntropyLoss', loss_weight=1.0),
+    loss_le_fine=dict(type='SharpL2Loss', sharp=True, loss_weight=1.0),
+    alpha=1.0,
+    beta=1 / 3)
+led_train_cfg = dict(le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16))
+led_test_cfg = dict(score_mode='gaussian', loc_lambda=0.6, loc_sigma=1.0)
