@@ -1,10 +1,23 @@
+from .calibration import (binned_calibration, correlation_table, pearson,
+                          spearman)
 from .kitti_eval import (KITTI_DIFFICULTIES, KITTI_MIN_OVERLAP,
                          average_precision_r11, average_precision_r40,
                          format_kitti_table, get_thresholds, image_box_overlap,
                          kitti_eval_2d)
+from .voc_bootstrap import (COCO_IOU_THRS, ClassMatches, VOCMatches,
+                            ap_11points, ap_area, bootstrap_weights,
+                            dets_per_class, match_voc, mean_over_classes,
+                            percentile_interval, tpfp_voc, voc_metrics,
+                            weighted_class_aps, weighted_coco_style_ap,
+                            weighted_map, weighted_pr)
 
 __all__ = [
     'KITTI_DIFFICULTIES', 'KITTI_MIN_OVERLAP', 'average_precision_r11',
     'average_precision_r40', 'format_kitti_table', 'get_thresholds',
-    'image_box_overlap', 'kitti_eval_2d'
+    'image_box_overlap', 'kitti_eval_2d', 'COCO_IOU_THRS', 'ClassMatches',
+    'VOCMatches', 'ap_11points', 'ap_area', 'bootstrap_weights',
+    'dets_per_class', 'match_voc', 'mean_over_classes', 'percentile_interval',
+    'tpfp_voc', 'voc_metrics', 'weighted_class_aps', 'weighted_coco_style_ap',
+    'weighted_map', 'weighted_pr', 'binned_calibration', 'correlation_table',
+    'pearson', 'spearman'
 ]

@@ -1,0 +1,506 @@
+"""tools/benchmark.py: registry, part status, skip/force/stale logic, summary
+with missing parts, report rendering, and the re-scoring path against
+tools/test.py on a toy checkpoint."""
+import importlib.util
+import itertools
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_tool
+
+
+@pytest.fixture(scope='module')
+def bm():
+    spec = importlib.util.spec_from_file_location('led_benchmark_tool',
+                                                  REPO / 'tools/benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_bench(bm, tmp_path, seeds=(0, 1, 2), **kw):
+    return bm.Bench(
+        seeds=seeds,
+        results_dir=str(tmp_path / 'results'),
+        work_root=str(tmp_path / 'work'),
+        readme=str(tmp_path / 'README.md'),
+        **kw)
+
+
+def test_registry_and_part_graph(bm, tmp_path):
+    bench = make_bench(bm, tmp_path)
+    names = list(bench.parts)
+    # paired SSD/LED seeds first, then the sweep run and the ablations
+    assert names[:4] == [
+        'train/ssd_s0', 'eval/ssd_s0', 'train/led_s0', 'eval/led_s0'
+    ]
+    for key in ('ssd', 'led'):
+        for s in (0, 1, 2):
+            assert f'train/{key}_s{s}' in names
+    assert 'train/led-trainsplit_s0' in names
+    assert 'train/led-trainsplit_s1' not in names  # one seed
+    assert {'sweep', 'scoring', 'calibration', 'ablation', 'ci',
+            'speed'} <= set(names)
+    assert bench.parts['eval/led_s1'].deps == ['train/led_s1']
+    assert bench.parts['sweep'].deps == ['eval/led-trainsplit_s0']
+    assert bench.parts['ablation'].deps == [
+        'eval/abl1_s0', 'eval/abl2_s0', 'eval/abl3_s0', 'eval/led_s0'
+    ]
+    # splits: choices on train/val only, everything else tested on test
+    run = bench.parts['train/led-trainsplit_s0'].run
+    assert (run.train_split, run.eval_split) == ('train', 'val')
+    assert bench.parts['train/abl1_s0'].run.options[
+        'model.bbox_head.le_module.richer_features'] is False
+    assert [p for p in names if p.startswith('train/')] == [
+        f'train/{r.name}' for r in bench.runs
+    ]
+    assert bm.select(names, ['train/led_s*']) == [
+        'train/led_s0', 'train/led_s1', 'train/led_s2'
+    ]
+
+
+def test_run_config_overrides(bm, tmp_path):
+    bench = make_bench(
+        bm,
+        tmp_path,
+        seeds=[3],
+        data_root='data/toy/',
+        unit=1,
+        cfg_options={'optim_wrapper.optimizer.lr': 0.01},
+        split_files={'test': 'VOC2007/ImageSets/Main/test_small.txt'})
+    bench.batch_size, bench.num_workers = 2, 0
+    run = bench.parts['train/abl1_s3'].run
+    cfg = bench.build_config(run)
+    assert cfg.train_cfg.max_iters == 24
+    assert [p['end'] for p in cfg.custom_hooks[0].phases] == [12, 16, 24]
+    assert cfg.param_scheduler[1].milestones == [8, 10, 12, 14, 16, 20]
+    assert cfg.param_scheduler[0].end == cfg.param_scheduler[1].begin == 2
+    assert cfg.randomness.seed == 3
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.model.bbox_head.le_module.richer_features is False
+    assert cfg.model.bbox_head.loss_le_fine.sharp is False
+    assert cfg.model.test_cfg.score_mode == 'product'
+    assert cfg.train_dataloader.dataset.data_root == 'data/toy/'
+    assert cfg.train_dataloader.dataset.ann_file.endswith('trainval.txt')
+    assert cfg.test_dataloader.dataset.ann_file.endswith('test_small.txt')
+    assert cfg.train_dataloader.batch_size == 2
+    assert cfg.val_cfg is None  # no validation during training
+    sweep_run = bench.parts['train/led-trainsplit_s3'].run
+    cfg = bench.build_config(sweep_run)
+    assert cfg.train_dataloader.dataset.ann_file.endswith('/train.txt')
+    assert cfg.test_dataloader.dataset.ann_file.endswith('/val.txt')
+
+
+def _fake(result):
+    calls = []
+    counter = itertools.count()
+
+    def fn(bench, part):
+        calls.append(part.name)
+        return dict(
+            result,
+            wall_time_s=0.0,
+            finished=next(counter),  # a redone part has other content
+            inputs=bench.input_fingerprints(part),
+            run=part.name)
+
+    return fn, calls
+
+
+def test_skip_force_stale_and_blocked(bm, tmp_path):
+    bench = make_bench(bm, tmp_path, seeds=[0])
+    fn, calls = _fake(dict(metrics=dict(mAP50=1.0, AP70=0.5)))
+    for part in bench.parts.values():
+        part.fn = fn
+    assert bench.status('train/led_s0')[0] == 'ready'
+    assert bench.status('eval/led_s0') == ('blocked',
+                                           'needs train/led_s0')
+    assert bench.status('scoring')[0] == 'blocked'
+    out = bm.run_parts(bench, ['train/led_s0', 'eval/led_s0', 'scoring'])
+    assert calls == ['train/led_s0', 'eval/led_s0', 'scoring']
+    assert out['scoring'] == 'done'
+    assert bench.status('eval/led_s0')[0] == 'done'
+    # re-running skips finished parts
+    calls.clear()
+    out = bm.run_parts(bench, ['train/led_s0', 'eval/led_s0', 'scoring'])
+    assert calls == [] and set(out.values()) == {'skipped (done)'}
+    # --force redoes the part (its work dir is deleted first)
+    work = tmp_path / 'work' / 'led_s0'
+    work.mkdir(parents=True)
+    (work / 'old.pth').write_text('x')
+    calls.clear()
+    bm.run_parts(bench, ['train/led_s0'], force=['train/led_s0'])
+    assert calls == ['train/led_s0'] and not work.exists()
+    # ... which makes its dependants stale, and they re-run by themselves
+    assert bench.status('eval/led_s0')[0] == 'stale'
+    calls.clear()
+    bm.run_parts(bench, ['eval/*', 'scoring'])
+    assert calls == ['eval/led_s0', 'scoring']
+    # an aggregate part re-runs when more of its inputs are done
+    assert bench.status('calibration')[0] == 'ready'
+    bm.run_parts(bench, ['calibration'])
+    assert bench.status('calibration')[0] == 'done'
+    bm.run_parts(bench, ['train/ssd_s0', 'eval/ssd_s0'])
+    assert bench.status('calibration')[0] == 'stale'
+    # a result whose checkpoint was deleted by hand is not done
+    path = tmp_path / 'results' / 'train_abl2_s0.json'
+    path.write_text(json.dumps(dict(checkpoint=str(tmp_path / 'gone.pth'))))
+    assert bench.status('train/abl2_s0') == (
+        'stale', f'{tmp_path / "gone.pth"} is missing')
+    # a failing part is reported and the rest goes on
+    bench.parts['speed'].fn = lambda b, p: 1 / 0
+    out = bm.run_parts(bench, ['speed', 'train/abl1_s0'])
+    assert out == {'speed': 'failed', 'train/abl1_s0': 'done'}
+    assert bench.status('speed')[0] == 'ready'
+
+
+def test_list_cli(bm, tmp_path, capsys):
+    assert bm.main([
+        '--list', '--results-dir',
+        str(tmp_path / 'r'), '--work-root',
+        str(tmp_path / 'w'), '--parts', 'train/*', 'speed'
+    ]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r'train/ssd_s2\s+ready', out)
+    assert re.search(r'speed\s+ready', out)
+    assert 'eval/' not in out
+
+
+def test_summary_with_missing_parts_is_null(bm):
+    summary = bm.make_summary({}, [0, 1, 2], 'abc')
+    assert summary['commit'] == 'abc'
+    assert summary['ssd'] == {'mAP50': None, 'AP70': None, 'AP': None}
+    assert summary['led'] == {'mAP50': None, 'AP70': None, 'AP': None}
+    assert summary['scoring_same_weights'] is None
+    assert summary['pearson_iou'] is None
+    assert summary['latency_ratio_led_over_ssd'] == dict(
+        vgg16_b1=None, vgg16_b8=None, cpu_model_b1=None)
+    assert summary['train_minutes'] == {}
+    assert summary['ci95'] is None
+    assert {t['status'] for t in summary['targets']} == {'pending'}
+    json.dumps(summary)  # serializable
+
+
+def fixture_results(seeds=(0, 1, 2), missing=('eval_ssd_s2', )):
+    """Result JSONs of a finished benchmark (made-up numbers)."""
+    classes = ['car', 'dog']
+    res = {}
+    for key, base in (('ssd', 25.0), ('led', 27.0)):
+        for s in seeds:
+            m = dict(mAP50=base + s, AP70=base / 2 + s, AP=base / 3)
+            res[f'eval_{key}_s{s}'] = dict(
+                metrics=m,
+                split='test',
+                per_class_AP50=dict(car=m['mAP50'], dog=None),
+                test_cfg=dict(score_mode='gaussian' if key == 'led' else
+                              None))
+            res[f'train_{key}_s{s}'] = dict(
+                run=f'{key}_s{s}',
+                config=f'configs/{key}.py',
+                seed=s,
+                max_iters=480,
+                train_minutes=20.0 + s * 6,
+                sessions=[{}],
+                checkpoint=f'work_dirs/benchmark/{key}_s{s}/iter_480.pth',
+                config_dumped=f'work_dirs/benchmark/{key}_s{s}/config.py')
+    for name in missing:
+        res.pop(name)
+    modes = dict(cls=26.0, product=27.0, gaussian=27.5, gaussian_val=27.8)
+    res['scoring'] = dict(
+        runs=['led_s0', 'led_s1'],
+        variants=dict(gaussian_val=dict(loc_lambda=0.8, loc_sigma=2.0)),
+        per_seed={
+            r: {m: dict(mAP50=v, AP70=v / 2, AP=v / 3)
+                for m, v in modes.items()}
+            for r in ('led_s0', 'led_s1')
+        },
+        mean={m: dict(mAP50=v, AP70=v / 2, AP=v / 3)
+              for m, v in modes.items()})
+    corr = lambda r: dict(pearson=r, spearman=r - 0.01, n=100)  # noqa
+    bins = dict(
+        edges=list(np.linspace(0, 1, 11)),
+        counts=[1] * 10,
+        mean_pred=[0.05 + 0.1 * i for i in range(10)],
+        mean_true=[0.1 * i for i in range(10)],
+        std_true=[0.1] * 10,
+        ece=0.05)
+    led_run = dict(
+        model='led',
+        num_images=431,
+        num_dets=100,
+        correlations={
+            s: corr(r)
+            for s, r in dict(
+                conf_cls=0.4,
+                pred_iou=0.62,
+                iou_derived=0.6,
+                conf_loc=0.63,
+                conf_final=0.5).items()
+        },
+        bins={s: bins
+              for s in ('conf_cls', 'pred_iou', 'conf_loc')})
+    res['calibration'] = dict(
+        runs=['led_s0', 'ssd_s0'],
+        definition='pre-NMS detections ...',
+        per_run=dict(
+            led_s0=led_run,
+            ssd_s0=dict(
+                model='ssd',
+                num_dets=100,
+                correlations=dict(conf_cls=corr(0.3)),
+                bins=dict(conf_cls=bins))),
+        mean_led={
+            s: dict(pearson=r, spearman=r)
+            for s, r in dict(
+                conf_cls=0.4,
+                pred_iou=0.62,
+                iou_derived=0.6,
+                conf_loc=0.63,
+                conf_final=0.5,
+                ssd_conf_cls=0.3).items()
+        })
+    res['sweep'] = dict(
+        run='led-trainsplit_s0',
+        criterion='max val mAP50',
+        default=dict(loc_lambda=0.6, loc_sigma=1.0),
+        chosen=dict(loc_lambda=0.8, loc_sigma=2.0),
+        grid=[dict(score_mode='cls', mAP50=20, AP70=9, AP=8)] + [
+            dict(
+                score_mode='gaussian',
+                loc_lambda=lam,
+                loc_sigma=sig,
+                mAP50=20 + lam + sig,
+                AP70=10,
+                AP=9) for lam in (0.4, 0.6, 0.8, 1.0)
+            for sig in (0.5, 1.0, 2.0)
+        ])
+    res['ablation'] = dict(
+        note='small-scale',
+        seed=0,
+        rows=[
+            dict(row='base', run='abl1_s0', score_mode='product',
+                 mAP50=24.0, AP70=10.0, AP=9.0),
+            dict(row='+ RF', run=None, score_mode='product')
+        ],
+        ssd=dict(row='SSD (no LE)', run='ssd_s0', mAP50=25.0, AP70=12.5,
+                 AP=8.3))
+    res['ci'] = dict(
+        method='percentile bootstrap',
+        differences={
+            'led-ssd/mAP50': dict(estimate=2.0, ci95=[0.5, 3.5]),
+            'led-ssd/AP70': dict(estimate=2.0, ci95=[-0.5, 4.5]),
+            'gaussian-cls/mAP50': dict(estimate=1.5, ci95=[0.7, 2.2]),
+        })
+    batches = {
+        str(b): dict(
+            ssd=dict(net_ms=10.0 * b, full_ms=12.0 * b),
+            led=dict(net_ms=10.5 * b, full_ms=12.6 * b),
+            ratio_net=1.05,
+            ratio_full=1.05)
+        for b in (1, 8)
+    }
+    pair = lambda: dict(  # noqa
+        ssd_config='a.py',
+        led_config='b.py',
+        params=dict(ssd=1e6, led=1.1e6, le_module=1e5),
+        gmacs=dict(led=1.0, le_module=0.05),
+        batches=batches,
+        train_step=dict(
+            ssd=dict(step_ms=1000.0), led=dict(step_ms=1150.0), ratio=1.15,
+            batch=8),
+        memory={
+            '1': dict(ssd=dict(peak_rss_mb=500.0), led=dict(
+                peak_rss_mb=510.0), metric='peak_rss_mb', ratio=1.02)
+        })
+    res['speed'] = dict(
+        command='python tools/benchmark_speed.py ...',
+        speed=dict(
+            device='cpu (2 threads)',
+            torch='2.13',
+            runs=30,
+            warmup=5,
+            pairs=dict(vgg16=pair(), cpu=pair())))
+    res['recipe_search'] = [
+        dict(name='v1', config='a.py', iterations=480, minutes=12.0,
+             val_mAP50=10.5, notes='base', curve=[[4, 5.0], [12, 10.5]]),
+        dict(name='v2', overrides={'lr': 0.06}, iterations=480,
+             minutes=12.5, val_mAP50=11.0, notes='a|b')
+    ]
+    return res
+
+
+def test_summary_and_report_from_fixtures(bm, tmp_path):
+    results = fixture_results()
+    summary = bm.make_summary(results, [0, 1, 2], 'abc')
+    assert summary['ssd']['mAP50'] == [25.0, 26.0, None]  # missing seed
+    assert summary['led']['mAP50'] == [27.0, 28.0, 29.0]
+    assert summary['scoring_same_weights']['gaussian'] == dict(
+        mAP50=27.5, AP70=13.75)
+    assert summary['pearson_iou']['conf_loc'] == 0.63
+    assert summary['latency_ratio_led_over_ssd'] == dict(
+        vgg16_b1=1.05, vgg16_b8=1.05, cpu_model_b1=1.05)
+    assert summary['train_minutes']['led_s2'] == 32.0
+    assert summary['ci95']['led-ssd/mAP50'] == [0.5, 3.5]
+    status = {t['name']: t['status'] for t in summary['targets']}
+    assert status['CPU SSD baseline mAP@0.5 on test (mean over seeds)'] == \
+        'met'  # (25 + 26) / 2
+    assert status['LED - SSD mAP@0.5 (mean over seeds)'] == 'met'  # 2.5
+    assert status['corr(conf_loc, IoU) - corr(conf_cls, IoU)'] == 'met'
+    assert status['corr(conf_loc, true IoU)'] == 'met'
+    assert status['LED300 / SSD300-VGG16 batch-1 latency (forward + '
+                  'post-processing)'] == 'met'
+    figs = dict(
+        accuracy=bm.plot_accuracy(summary, str(tmp_path / 'a.png')),
+        scoring=bm.plot_scoring(results['scoring'], str(tmp_path / 's.png')),
+        sweep=bm.plot_sweep(results['sweep'], str(tmp_path / 'w.png')),
+        calibration=bm.plot_calibration(results['calibration'],
+                                        str(tmp_path / 'c.png')),
+        recipe=bm.plot_recipe(results['recipe_search'],
+                              str(tmp_path / 'r.png')))
+    assert all(figs.values())
+    assert (tmp_path / 'c.png').stat().st_size > 1000
+    text = bm.render_report(
+        results,
+        summary,
+        {k: f'figures/{k}.png'
+         for k in figs},
+        [('train/ssd_s0', 'done', '20.0 min')],
+        [0, 1, 2],
+        recipe=results['recipe_search'])
+    for heading in ('## Constraints of this machine', '## Targets',
+                    '## Accuracy', '## Same weights', '## LE scoring',
+                    '## Loc-quality calibration', '## Ablation',
+                    '## Speed and cost', '## Recipe search',
+                    '## Training runs', '## Parts'):
+        assert heading in text, heading
+    assert '| SSD | 2 | — |' in text  # the missing seed, not invented
+    assert '**missed**' in text  # LED - SSD AP@0.7 = 1.5 < 2.0
+    assert 'a\\|b' in text  # recipe cells are escaped
+    assert '![recipe search](figures/recipe.png)' in text
+    assert '(> 30)' in text  # the 32-minute run is flagged
+
+
+def test_report_from_nothing(bm, tmp_path):
+    bench = make_bench(bm, tmp_path, seeds=[0])
+    summary = bm.write_report(bench)
+    text = (tmp_path / 'README.md').read_text()
+    assert 'pending' in text and summary['ssd']['mAP50'] is None
+    saved = json.loads((tmp_path / 'results' / 'summary.json').read_text())
+    assert saved['led'] == {'mAP50': None, 'AP70': None, 'AP': None}
+    assert saved['parts']['train/led_s0'] == 'ready'
+
+
+TOY_SPLITS = 4
+
+
+@pytest.fixture(scope='module')
+def toy_checkpoint(bm, tmp_path_factory):
+    """A random-init CPU LED model as a checkpoint, and its config on a tiny
+    generated VOC set (dumped like the benchmark dumps run configs)."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from mmdet_led.utils.toy_voc import make_toy_voc
+    tmp = tmp_path_factory.mktemp('toy_ckpt')
+    root = make_toy_voc(str(tmp / 'voc'), 4, TOY_SPLITS)
+    bench = make_bench(bm, tmp, seeds=[0], data_root=f'{root}/')
+    bench.num_workers = 0
+    run = bench.parts['train/led_s0'].run
+    cfg = bench.build_config(run)
+    cfg.test_dataloader.batch_size = TOY_SPLITS
+    work = tmp / 'work' / 'led_s0'
+    work.mkdir(parents=True)
+    cfg.dump(str(work / 'config.py'))
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    # Untrained, but with signal: boxes = anchors (zero regression) and a
+    # class prior on the toy classes, so some detections hit objects; the
+    # random LE module makes the LE-combined scores differ per anchor.
+    head = model.bbox_head
+    classes = list(cfg.test_dataloader.dataset.get('metainfo', {}).get(
+        'classes', [])) or list(__import__(
+            'mmdet.datasets', fromlist=['VOCDataset']).VOCDataset.METAINFO[
+                'classes'])
+    toy = [classes.index(c) for c in ('car', 'person', 'dog')]
+    with torch.no_grad():
+        for cls_conv, reg_conv, a in zip(head.cls_convs, head.reg_convs,
+                                         head.num_base_priors):
+            cls_conv[-1].weight.zero_()
+            bias = torch.full((a, head.cls_out_channels), -5.0)
+            bias[:, toy] = 1.0
+            bias[:, -1] = 0.0
+            cls_conv[-1].bias.copy_(bias.flatten())
+            reg_conv[-1].weight.zero_()
+            reg_conv[-1].bias.zero_()
+        for param in head.le_module.parameters():
+            param.add_(torch.randn_like(param) * 0.3)
+    torch.save(dict(state_dict=model.state_dict(), meta={}),
+               work / 'iter_1.pth')
+    (tmp / 'results').mkdir()
+    (tmp / 'results' / 'train_led_s0.json').write_text(
+        json.dumps(
+            dict(
+                config_dumped=str(work / 'config.py'),
+                checkpoint=str(work / 'iter_1.pth'),
+                train_minutes=0.0)))
+    return bench, work
+
+
+def test_rescoring_reproduces_tools_test(bm, toy_checkpoint, tmp_path):
+    """eval/<run> (one test pass, raw outputs, re-scoring) gives exactly the
+    detections and mAP of tools/test.py on the same checkpoint."""
+    from mmengine.fileio import load
+    bench, work = toy_checkpoint
+    out = bm.run_parts(bench, ['eval/led_s0'])
+    assert out == {'eval/led_s0': 'done'}
+    res = bench.result('eval/led_s0')
+    assert res['checks']['rescored_equals_test_pass']
+    assert res['checks']['voc_bootstrap_equals_vocmetric']
+    text = run_tool('tools/test.py', work / 'config.py', work / 'iter_1.pth',
+                    '--work-dir', tmp_path, '--out', tmp_path / 'dets.pkl')
+    printed = float(re.findall(r'pascal_voc/mAP: ([0-9.]+)', text)[-1])
+    assert printed == round(res['checks']['vocmetric_mAP'], 4)
+    assert res['checks']['vocmetric_mAP'] > 0
+    assert res['metrics']['mAP50'] == pytest.approx(
+        100 * res['checks']['vocmetric_mAP'], abs=1e-3)
+    dets = load(tmp_path / 'dets.pkl')
+    data = bm.RunData(bench, bench.parts['eval/led_s0'].run)
+    rescored = data.detections()
+    assert len(dets) == len(rescored) == TOY_SPLITS
+    for d, r in zip(dets, rescored):
+        for k in ('bboxes', 'scores', 'labels'):
+            np.testing.assert_array_equal(d['pred_instances'][k].numpy(),
+                                          getattr(r, k).numpy())
+    assert sum(len(r.scores) for r in rescored) > 0
+    # another scoring mode from the same raw outputs differs
+    cls = data.detections(score_mode='cls')
+    assert any(not np.array_equal(a.scores.numpy(), b.scores.numpy())
+               for a, b in zip(cls, rescored))
+
+
+def test_fig1_candidates(bm):
+    """Boxes around the object whose overlapping candidates score highest,
+    ordered by conf_cls; fallback: the top class."""
+    gts = np.array([[0, 0, 100, 100], [200, 200, 300, 300]], np.float32)
+    cand = dict(
+        bboxes=np.array([[0, 0, 90, 90], [5, 5, 100, 100],
+                         [200, 200, 290, 300], [500, 500, 600, 600]],
+                        np.float32),
+        labels=np.array([1, 1, 2, 0]),
+        conf_final=np.array([0.3, 0.2, 0.9, 0.95], np.float32),
+        conf_cls=np.array([0.5, 0.6, 0.95, 0.99], np.float32))
+    obj, idx = bm.fig1_candidates(cand, gts)
+    assert obj == 1 and idx.tolist() == [2]
+    cand['conf_final'][2] = 0.1
+    obj, idx = bm.fig1_candidates(cand, gts)
+    assert obj == 0 and idx.tolist() == [1, 0]
+    obj, idx = bm.fig1_candidates(cand, gts[:0])
+    assert obj is None and idx.tolist() == [0, 1]
