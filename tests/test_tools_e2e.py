@@ -1,7 +1,6 @@
 """End to end through tools/train.py and tools/test.py, as a user runs them."""
-import json
-
 import pytest
+import torch
 
 from conftest import run_tool, voc_metrics, write_config
 
@@ -142,6 +141,26 @@ def test_three_step_cpu_recipe_end_to_end(toy_voc, tmp_path):
                             '--work-dir', tmp_path / f'test_{name}')
         assert 'mAP' in voc_metrics(test_out), name
 
+    # step 2 alone, from step 1's checkpoint: a one-step `phases` list
+    cfg.custom_hooks[0].phases = [dict(name='le', end=2)]
+    cfg.train_cfg.max_iters = 2
+    cfg.param_scheduler = [
+        dict(type='PiecewiseConstantLR', by_epoch=False, milestones=[1],
+             values=[3e-3, 3e-4])]
+    cfg.load_from = str(work / 'phase1_det_iter_12.pth')
+    cfg.work_dir = str(tmp_path / 'step2')
+    cfg.dump(str(tmp_path / 'step2.py'))
+    out = run_tool('tools/train.py', tmp_path / 'step2.py')
+    assert 'iteration 0: phase 1/1 "le"' in out
+    before = torch.load(work / 'phase1_det_iter_12.pth')['state_dict']
+    after = torch.load(tmp_path / 'step2' / 'iter_2.pth')['state_dict']
+    # outside the LE module nothing moved, BN statistics included
+    for key, value in before.items():
+        if not key.startswith('bbox_head.le_module.'):
+            assert torch.equal(value, after[key]), key
+    assert any(not torch.equal(v, after[k]) for k, v in before.items()
+               if k.startswith('bbox_head.le_module.'))
+
 
 def test_kitti_led_trains_and_tests_on_kitti_mini(tmp_path):
     """The KITTI LED config (its three steps shortened to 1 iteration each,
@@ -176,3 +195,17 @@ def test_kitti_led_trains_and_tests_on_kitti_mini(tmp_path):
     assert 'kitti/Car_moderate_AP_R40' in out
     assert sorted(p.name for p in (tmp_path / 'results').iterdir()) == [
         '000000.txt', '000001.txt', '000002.txt']
+
+    # the multi-scale + flip ensemble (DetTTAModel), at CPU-sized scales
+    tta = Config.fromfile(
+        REPO / 'configs/led/kitti/led_vgg16_1920x576_180k_kitti-car_tta.py')
+    tta.merge_from_dict(
+        {k: cfg[k] for k in ('model', 'test_dataloader', 'test_evaluator')})
+    tta.tta_pipeline[1].transforms[0] = [
+        dict(type='Resize', scale=s, keep_ratio=False)
+        for s in ((960, 288), (1120, 336))]
+    tta.work_dir = str(tmp_path / 'tta')
+    tta.dump(str(tmp_path / 'led_kitti_tta.py'))
+    out = run_tool('tools/test.py', tmp_path / 'led_kitti_tta.py',
+                   tmp_path / 'work/iter_3.pth', '--tta')
+    assert 'kitti/Car_moderate_AP_R40' in out
