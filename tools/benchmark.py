@@ -821,13 +821,45 @@ def build_detector(cfg, checkpoint: str):
     return model.eval()
 
 
+def vocmetric_map(records: List[dict], num_classes: int,
+                  eval_mode: str) -> float:
+    """mAP@0.5 exactly as ``VOCMetric`` computes it (mmdet's ``eval_map``
+    with the same arguments and per-class arrays), in one process.
+
+    ``VOCMetric`` always evaluates with a ``multiprocessing.Pool(4)`` made
+    by fork; forking inside a process that already runs torch threads and
+    data-loader workers (this harness, or pytest) can deadlock, so the
+    harness calls ``eval_map`` with ``nproc=1`` itself.
+    """
+    from mmdet.evaluation.functional import eval_map
+    dets = []
+    for rec in records:
+        pred = rec['pred']
+        dets.append([
+            np.hstack([
+                pred['bboxes'][pred['labels'] == c],
+                pred['scores'][pred['labels'] == c].reshape(-1, 1)
+            ]) for c in range(num_classes)
+        ])
+    mean_ap, _ = eval_map(
+        dets, [rec['ann'] for rec in records],
+        iou_thr=0.5,
+        dataset='voc',
+        logger='silent',
+        eval_mode=eval_mode,
+        use_legacy_coordinate=True,
+        nproc=1)
+    return float(mean_ap)
+
+
 def dump_raw(cfg, checkpoint: str, out_path: str) -> dict:
     """One pass of the test loop (as ``tools/test.py`` runs it) that also
     keeps, per image, the head's raw per-level outputs, the image meta, the
     ground truth and the predictions; saved to ``out_path``.
 
     Returns:
-        dict: The stored data plus ``metrics`` (the config's evaluator).
+        dict: The stored data plus ``metrics``: ``pascal_voc/mAP`` as
+        ``VOCMetric`` computes it (see :func:`vocmetric_map`).
     """
     import torch
     from mmengine.evaluator import Evaluator
@@ -836,7 +868,7 @@ def dump_raw(cfg, checkpoint: str, out_path: str) -> dict:
     model = build_detector(cfg, checkpoint)
     loader = Runner.build_dataloader(cfg.test_dataloader)
     recorder = _record_metric()
-    evaluator = Evaluator([copy.deepcopy(cfg.test_evaluator), recorder])
+    evaluator = Evaluator([recorder])
     evaluator.dataset_meta = loader.dataset.metainfo
     head = model.bbox_head
     captured = []
@@ -862,8 +894,13 @@ def dump_raw(cfg, checkpoint: str, out_path: str) -> dict:
                     print_log(f'test pass: batch {idx + 1}/{num}', 'current')
     finally:
         del head.predict_by_feat
-    metrics = evaluator.evaluate(len(loader.dataset))
+    evaluator.evaluate(len(loader.dataset))
     records = recorder.records
+    metrics = {
+        'pascal_voc/mAP':
+        vocmetric_map(records, len(loader.dataset.metainfo['classes']),
+                      cfg.test_evaluator.get('eval_mode', '11points'))
+    }
     assert len(records) == len(captured) == len(loader.dataset)
     for rec, cap in zip(records, captured):
         assert rec['img_id'] == cap['meta'].get('img_id'), 'order mismatch'
