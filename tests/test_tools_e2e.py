@@ -43,6 +43,17 @@ def test_ssd_baseline_trains_resumes_and_tests(data, request, tmp_path):
                    tmp_path / 'test')
     metrics = voc_metrics(out)
     assert 'mAP' in metrics and 0 <= metrics['mAP'] <= 1
+    # a plain MMDetection config (no custom_imports) through our tools/test.py
+    plain = tmp_path / 'plain_mmdet_ssd300.py'
+    plain.write_text(
+        "_base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'\n"
+        "model = dict(backbone=dict(init_cfg=None))\n"
+        f"test_dataloader = dict(batch_size=2, num_workers=0, "
+        f"persistent_workers=False, dataset=dict(data_root='{root}/', "
+        f"indices=4))\n")
+    out = run_tool('tools/test.py', plain, work / 'iter_2.pth', '--work-dir',
+                   tmp_path / 'test_plain')
+    assert voc_metrics(out)['mAP'] == metrics['mAP']
 
 
 LED_TOY = """
