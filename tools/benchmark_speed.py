@@ -40,7 +40,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -97,9 +97,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_pair(models: Dict[str, nn.Module], size: int, batch: int,
-              runs: int, warmup: int, device: str) -> Dict[str, dict]:
-    """Interleaved timings (seconds) of ``net`` and ``full`` per model."""
+def dummy_batch(batch: int, size: int,
+                device: str) -> Tuple[torch.Tensor, List[DetDataSample]]:
+    """Random images and the data samples (metas) ``predict`` needs."""
     inputs = torch.randn(batch, 3, size, size, device=device)
     samples = [
         DetDataSample(
@@ -108,6 +108,13 @@ def time_pair(models: Dict[str, nn.Module], size: int, batch: int,
                 ori_shape=(size, size),
                 scale_factor=(1., 1.))) for _ in range(batch)
     ]
+    return inputs, samples
+
+
+def time_pair(models: Dict[str, nn.Module], size: int, batch: int,
+              runs: int, warmup: int, device: str) -> Dict[str, dict]:
+    """Interleaved timings (seconds) of ``net`` and ``full`` per model."""
+    inputs, samples = dummy_batch(batch, size, device)
     times = {name: dict(net=[], full=[]) for name in models}
     names = list(models)
     with torch.no_grad():
@@ -255,14 +262,7 @@ def memory_child(config: str, size: int, batch: int, passes: int,
     torch.manual_seed(0)
     model = build(config, device)
     rss_build = _status_mb('VmRSS')
-    inputs = torch.randn(batch, 3, size, size, device=device)
-    samples = [
-        DetDataSample(
-            metainfo=dict(
-                img_shape=(size, size),
-                ori_shape=(size, size),
-                scale_factor=(1., 1.))) for _ in range(batch)
-    ]
+    inputs, samples = dummy_batch(batch, size, device)
     if device.startswith('cuda'):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
