@@ -5,8 +5,7 @@ from .loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_EDGES, C2F_BIN_SCALES,
                           loc_quality_targets, value_to_bin)
 
 __all__ = [
-    'C2F_BIN_ANCHORS', 'C2F_BIN_EDGES', 'C2F_BIN_SCALES', 'KittiSSDAnchorGenerator',
-    'QUALITY_NAMES',
-    'c2f_decode', 'c2f_encode', 'le_hard_mining', 'loc_quality_targets',
-    'value_to_bin'
+    'C2F_BIN_ANCHORS', 'C2F_BIN_EDGES', 'C2F_BIN_SCALES',
+    'KittiSSDAnchorGenerator', 'QUALITY_NAMES', 'c2f_decode', 'c2f_encode',
+    'le_hard_mining', 'loc_quality_targets', 'value_to_bin'
 ]
