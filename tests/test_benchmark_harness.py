@@ -78,8 +78,9 @@ def test_run_config_overrides(bm, tmp_path):
     cfg = bench.build_config(run)
     assert cfg.train_cfg.max_iters == 24
     assert [p['end'] for p in cfg.custom_hooks[0].phases] == [12, 16, 24]
-    assert cfg.param_scheduler[1].milestones == [8, 10, 12, 14, 16, 20]
-    assert cfg.param_scheduler[0].end == cfg.param_scheduler[1].begin == 2
+    assert cfg.param_scheduler[1].periods == [11, 4, 8]
+    assert cfg.param_scheduler[0].end == cfg.param_scheduler[1].begin == 1
+    assert cfg.param_scheduler[1].end == 24
     assert cfg.randomness.seed == 3
     assert cfg.optim_wrapper.optimizer.lr == 0.01
     assert cfg.model.bbox_head.le_module.richer_features is False

@@ -100,14 +100,23 @@ def test_table2_rows_are_cumulative_and_end_at_led300():
 
 
 def test_cpu_recipe_keeps_the_step_proportions():
+    # the paper's steps end at 120k, 160k, 240k and start at relative lr
+    # 1, 0.1, 0.1 (its LR table at 0, 120k and 160k)
+    step_ends = [120000, 160000, 240000]
+    start_lrs = [VALUES[0]] + [
+        VALUES[sum(m <= e for m in MILESTONES)] for e in step_ends[:-1]
+    ]
     for name in ('ledlite_mobilenetv2_192_voc07_cpu.py',
                  'ssdlite_mobilenetv2_192_voc07_cpu.py'):
         cfg = load(name)
         unit = cfg.unit
         assert cfg.train_cfg.max_iters == 24 * unit
-        assert [p['end'] for p in cfg.led_phases] == [12 * unit, 16 * unit,
-                                                       24 * unit]
-        table = cfg.param_scheduler[-1]
-        assert table.milestones == [m // 10000 * unit for m in MILESTONES]
-        assert [v / table['values'][0] for v in table['values']] == pytest.approx(
-            [v / VALUES[0] for v in VALUES])
+        assert [p['end'] for p in cfg.led_phases] == [e // 10000 * unit
+                                                       for e in step_ends]
+        cosine = cfg.param_scheduler[-1]
+        restarts = [cosine.begin + sum(cosine.periods[:i + 1])
+                    for i in range(len(cosine.periods))]
+        assert restarts == [p['end'] for p in cfg.led_phases]
+        assert cosine.end == cfg.train_cfg.max_iters
+        assert cosine.restart_weights == pytest.approx(
+            [v / VALUES[0] for v in start_lrs])

@@ -82,6 +82,12 @@ SPLITS = dict(
     val='VOC2007/ImageSets/Main/val.txt',
     test='VOC2007/ImageSets/Main/test.txt')
 
+#: Iterations per paper-10k of every run's schedule (``--unit`` overrides):
+#: 24 * 40 = 960 iterations at batch 16, about 13 epochs of trainval. Sized
+#: so that a run takes under 30 min with two runs side by side, one thread
+#: each, on a 2-core machine (see the README's "Running it").
+UNIT = 40
+
 #: ``--cfg-options`` applied to every run (before the per-run ones).
 COMMON_OPTIONS: Dict[str, Any] = {}
 
@@ -591,7 +597,8 @@ def scale_schedule(cfg, unit: int) -> None:
     products are computed when the base file is parsed. This multiplies
     every iteration-valued field by ``unit / cfg.unit``: the loop's
     ``max_iters``/``val_interval``, the schedulers' ``begin``/``end``/
-    ``milestones``, ``LEDPhaseHook`` phase ends and the checkpoint interval.
+    ``milestones``/``periods``, ``LEDPhaseHook`` phase ends and the
+    checkpoint interval.
     """
     old = cfg.get('unit')
     if not old:
@@ -610,6 +617,8 @@ def scale_schedule(cfg, unit: int) -> None:
                 sched[key] = int(round(sched[key] * factor))
         if 'milestones' in sched:
             sched.milestones = [s(m) for m in sched.milestones]
+        if 'periods' in sched:
+            sched.periods = [s(p) for p in sched.periods]
     # the hook's phases may be the very dicts of the `led_phases` variable
     phases = [
         p for hook in cfg.get('custom_hooks', None) or []
@@ -2545,7 +2554,7 @@ def parse_args(argv=None):
         '--unit',
         type=int,
         help='iterations per paper-10k in the schedule (rescales max_iters, '
-        'LR steps, LED phases; the configs\' own value otherwise)')
+        f'LR steps, LED phases; default {UNIT})')
     parser.add_argument(
         '--data-root', help='data root of every run (default: the config\'s)')
     parser.add_argument(
@@ -2587,7 +2596,7 @@ def bench_from_args(args) -> Bench:
     kw = dict(
         seeds=args.seeds or [0, 1, 2],
         data_root=args.data_root,
-        unit=args.unit,
+        unit=args.unit or UNIT,
         cfg_options=args.cfg_options,
         split_files=split_files,
         bootstrap=args.bootstrap or BOOTSTRAP_SAMPLES,
