@@ -64,6 +64,18 @@ def test_registry_and_part_graph(bm, tmp_path):
     ]
 
 
+def test_jobs_split_unfinished_runs_round_robin(bm, tmp_path):
+    bench = make_bench(bm, tmp_path, seeds=(0, 1))
+    bm.write_json(bench.result_path(bench.parts['train/ssd_s0']),
+                  dict(version=bm.RESULT_VERSION))
+    assert bench.status('train/ssd_s0')[0] == 'done'
+    groups = bm.job_groups(bench, ['train/ssd_s*', 'train/led_s*'], 2)
+    assert groups == [['train/led_s0', 'eval/led_s0', 'train/led_s1',
+                       'eval/led_s1'], ['train/ssd_s1', 'eval/ssd_s1']]
+    assert bm.job_groups(bench, ['train/led_s0'], 2) == [
+        ['train/led_s0', 'eval/led_s0']]
+
+
 def test_run_config_overrides(bm, tmp_path):
     bench = make_bench(
         bm,
