@@ -2056,7 +2056,9 @@ def render_report(results: Dict[str, dict],
       '. The benchmark therefore uses a CPU-sized model (SSDLite-MobileNetV2 '
       'at 192x192 and its LED version) trained on the VOC2007 subset' +
       _data_note(results, seeds) + ', with one training run per '
-      '(config, seed) limited to 30 minutes. Absolute APs are far below '
+      '(config, seed) limited to 30 minutes ("train min" below is wall '
+      'time; with `--jobs 2` two runs share the two cores, one thread '
+      'each). Absolute APs are far below '
       'the paper\'s; the comparisons are like for like (same schedule, same '
       'iterations, same seeds).\n')
 
