@@ -120,3 +120,17 @@ def test_cpu_recipe_keeps_the_step_proportions():
         assert cosine.end == cfg.train_cfg.max_iters
         assert cosine.restart_weights == pytest.approx(
             [v / VALUES[0] for v in start_lrs])
+
+
+@pytest.mark.parametrize(
+    'path',
+    sorted(glob.glob(osp.join(REPO, 'benchmarks', 'recipe_search', 'v*.py'))),
+    ids=osp.basename)
+def test_recipe_search_chooses_on_train_val_only(path):
+    cfg = Config.fromfile(path)
+    assert cfg.train_dataloader.dataset.ann_file.endswith('/train.txt')
+    for loader in ('val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.ann_file.endswith('/val.txt')
+    # the runs before v7 keep the SGD + zoom-out recipe they were run with
+    if osp.basename(path) < 'v7':
+        assert cfg.optim_wrapper.optimizer.type == 'SGD'
