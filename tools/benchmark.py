@@ -2675,7 +2675,8 @@ def run_jobs(argv: List[str], groups: List[List[str]]) -> bool:
         log(f'job {len(procs)}: {" ".join(group)} ({threads} threads)')
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env))
     try:
-        return all(proc.wait() == 0 for proc in procs)
+        # wait for every child, even after one has failed
+        return all([proc.wait() == 0 for proc in procs])
     except KeyboardInterrupt:
         for proc in procs:
             proc.send_signal(signal.SIGINT)
