@@ -107,7 +107,9 @@ def test_cpu_recipe_keeps_the_step_proportions():
         VALUES[sum(m <= e for m in MILESTONES)] for e in step_ends[:-1]
     ]
     for name in ('ledlite_mobilenetv2_192_voc07_cpu.py',
-                 'ssdlite_mobilenetv2_192_voc07_cpu.py'):
+                 'ssdlite_mobilenetv2_192_voc07_cpu.py',
+                 'ledlite_efficientnetlite0_192_voc07_cpu.py',
+                 'ssdlite_efficientnetlite0_192_voc07_cpu.py'):
         cfg = load(name)
         unit = cfg.unit
         assert cfg.train_cfg.max_iters == 24 * unit

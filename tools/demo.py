@@ -39,7 +39,8 @@ def run(cmd: list, log: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        '--config', default='configs/led/ledlite_mobilenetv2_192_voc07_cpu.py')
+        '--config',
+        default='configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     args = parser.parse_args()
 
@@ -79,8 +80,8 @@ def main() -> None:
         rows.append((mode, ap.get('AP50', float('nan')),
                      ap.get('AP70', float('nan'))))
 
-    print('\n[demo] LED (CPU-sized, trained from scratch), same weights, '
-          'VOC 11-point AP (%)')
+    print('\n[demo] LED (CPU-sized, ImageNet-pretrained backbone), same '
+          'weights, VOC 11-point AP (%)')
     print(f'{"score_mode":<12}{"AP@0.5":>8}{"AP@0.7":>8}')
     for mode, ap50, ap70 in rows:
         print(f'{mode:<12}{ap50:>8.2f}{ap70:>8.2f}')

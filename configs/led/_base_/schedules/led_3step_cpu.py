@@ -6,7 +6,9 @@
 # AdamW instead of SGD (SGD at lr 0.03-0.06 left the classifier near chance
 # even on the training images), and within a step a cosine to zero instead
 # of the paper's x0.1 drops. A linear warm-up over the first unit.
-unit = 20
+# unit 16: 384 iterations at batch 16 (~5 epochs of VOC2007 trainval), the
+# evidence benchmark's runs (tools/benchmark.py UNIT).
+unit = 16
 max_iters = 24 * unit
 base_lr = 1e-3
 train_cfg = dict(
