@@ -155,6 +155,8 @@ class EfficientNetLite(BaseModule):
                 in_channels = out_channels
             self.stage_ends.append(len(self.blocks))
         self.head = ConvModule(in_channels, 1280, 1, **common)
+        # built once: forward() and train() walk it on every call
+        self._layer_groups = self._layers()
         self._freeze_stages()
 
     def _layers(self) -> List[List[nn.Module]]:
@@ -165,7 +167,7 @@ class EfficientNetLite(BaseModule):
         ] + [[self.head]]
 
     def _freeze_stages(self) -> None:
-        for layer in self._layers()[:self.frozen_stages + 1]:
+        for layer in self._layer_groups[:self.frozen_stages + 1]:
             for module in layer:
                 module.eval()
                 for param in module.parameters():
@@ -173,7 +175,7 @@ class EfficientNetLite(BaseModule):
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         outs = []
-        for i, layer in enumerate(self._layers()):
+        for i, layer in enumerate(self._layer_groups):
             for module in layer:
                 x = module(x)
             if i in self.out_indices:
