@@ -144,6 +144,32 @@ def test_det_phase_gives_le_no_gradient():
     assert head.cls_convs[0][-1].weight.grad is not None
 
 
+@pytest.mark.parametrize('options', [
+    dict(), dict(use_depthwise=True, norm_cfg=dict(type='BN'))])
+def test_det_phase_trains_like_ssd_head(options):
+    """Step 1 is SSD training: same weights give the same losses and the
+    same gradients as SSDHead, so LED and SSD differ there only by the
+    random draws of their initialization."""
+    cfg = head_cfg(**options)
+    led = MODELS.build(cfg)
+    led.phase = 'det'
+    ssd_cfg = copy.deepcopy(cfg)
+    ssd_cfg.pop('type')
+    ssd_cfg.train_cfg.pop('le_mining')
+    ssd = SSDHead(**ssd_cfg)
+    ssd.load_state_dict(led.state_dict(), strict=False)
+    led.train(), ssd.train()
+    a, b = led.loss(feats(), samples()), ssd.loss(feats(), samples())
+    assert set(a) == set(b) == {'loss_cls', 'loss_bbox'}
+    for k in a:
+        assert torch.equal(torch.stack(a[k]), torch.stack(b[k]))
+    sum(sum(v) for v in a.values()).backward()
+    sum(sum(v) for v in b.values()).backward()
+    led_params = dict(led.named_parameters())
+    for name, param in ssd.named_parameters():
+        assert torch.equal(led_params[name].grad, param.grad), name
+
+
 def test_le_targets_match_decoded_predictions():
     head = MODELS.build(head_cfg())
     x = feats(batch=1)
