@@ -517,3 +517,26 @@ def test_fig1_candidates(bm):
     assert obj == 0 and idx.tolist() == [1, 0]
     obj, idx = bm.fig1_candidates(cand, gts[:0])
     assert obj is None and idx.tolist() == [0, 1]
+
+
+def test_git_commit_ignores_the_benchmark_outputs(bm, tmp_path):
+    """A run rewrites its own results while it goes; only other tracked
+    changes make the recorded commit dirty."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t',
+                        *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / 'results').mkdir()
+    (tmp_path / 'results' / 'a.json').write_text('{}')
+    (tmp_path / 'code.py').write_text('x = 1\n')
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'init')
+    (tmp_path / 'results' / 'a.json').write_text('{"x": 1}')
+    assert bm.git_commit(str(tmp_path))['dirty'] is True
+    clean = bm.git_commit(str(tmp_path), exclude=['results'])
+    assert clean['dirty'] is False and len(clean['commit']) == 40
+    (tmp_path / 'code.py').write_text('x = 2\n')
+    assert bm.git_commit(str(tmp_path), exclude=['results'])['dirty'] is True

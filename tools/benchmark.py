@@ -214,8 +214,13 @@ RESULT_VERSION = 1
 # -------------------------------------------------------------------------- #
 # Small utilities
 # -------------------------------------------------------------------------- #
-def git_commit(root: str = ROOT) -> Dict[str, Any]:
-    """HEAD commit and whether tracked files differ from it."""
+def git_commit(root: str = ROOT,
+               exclude: Sequence[str] = ()) -> Dict[str, Any]:
+    """HEAD commit and whether tracked files differ from it.
+
+    ``exclude``: paths (relative to ``root``) left out of the check, e.g.
+    the benchmark's own outputs, which a run rewrites while it goes.
+    """
 
     def git(*args):
         try:
@@ -228,7 +233,8 @@ def git_commit(root: str = ROOT) -> Dict[str, Any]:
             return None
 
     commit = git('rev-parse', 'HEAD')
-    status = git('status', '--porcelain', '--untracked-files=no')
+    status = git('status', '--porcelain', '--untracked-files=no', '--', '.',
+                 *[f':(exclude){p}' for p in exclude])
     return dict(commit=commit, dirty=bool(status) if status is not None else
                 None)
 
@@ -418,7 +424,11 @@ class Bench:
     @property
     def commit(self) -> Dict[str, Any]:
         if self._commit is None:
-            self._commit = git_commit()
+            outputs = (self.results_dir, self.readme, self.figures_dir)
+            self._commit = git_commit(exclude=[
+                osp.relpath(p, ROOT) for p in outputs
+                if p and not osp.relpath(p, ROOT).startswith('..')
+            ])
         return self._commit
 
     def runs_of(self, key: str) -> List[RunSpec]:
@@ -756,6 +766,7 @@ def part_train(bench: Bench, part: Part) -> dict:
         config_dumped=rel(cfg_path),
         checkpoint=rel(final),
         max_iters=max_iters,
+        batch_size=int(cfg.train_dataloader.batch_size),
         train_minutes=round(minutes, 3),
         sessions=timing['sessions'],
         desc=run.desc)
@@ -2063,9 +2074,9 @@ def render_report(results: Dict[str, dict],
       '(config, seed) limited to 30 minutes ("train min" below is wall '
       'time; with `--jobs 2` two runs share the two cores, one thread '
       'each). Absolute APs are below the paper\'s (smaller model and input, '
-      'about 5 epochs of 1181 images instead of 240k iterations on VOC07+12); '
-      'the comparisons are like for like (same schedule, same iterations, '
-      'same seeds).\n')
+      f'{_schedule_note(results, seeds)} instead of '
+      f'{PAPER_ITERS // 1000}k iterations on VOC07+12); the comparisons are '
+      'like for like (same schedule, same iterations, same seeds).\n')
 
     # targets
     w('## Targets\n')
@@ -2400,6 +2411,25 @@ def _data_note(results: Dict[str, dict], seeds: Sequence[int]) -> str:
                     f'`{tr["settings"]["train_split"]}`; test: '
                     f'{ev["num_images"]} images of `{ev["ann_file"]}`)')
     return ''
+
+
+def _schedule_note(results: Dict[str, dict], seeds: Sequence[int]) -> str:
+    """'N iterations at batch B, about E epochs of M images' of the runs."""
+    for s in seeds:
+        tr = results.get(f'train_led_s{s}') or results.get(f'train_ssd_s{s}')
+        if not (tr and tr.get('max_iters') and tr.get('train_images')):
+            continue
+        batch = tr.get('batch_size')
+        dumped = osp.join(ROOT, tr.get('config_dumped') or '')
+        if not batch and osp.isfile(dumped):  # results without the field
+            from mmengine.config import Config
+            batch = Config.fromfile(dumped).train_dataloader.batch_size
+        if not batch:
+            return f'{tr["max_iters"]} iterations'
+        epochs = tr['max_iters'] * batch / tr['train_images']
+        return (f'{tr["max_iters"]} iterations at batch {batch}, about '
+                f'{epochs:.0f} epochs of {tr["train_images"]} images')
+    return 'a short CPU schedule'
 
 
 def _cpu_days(results: Dict[str, dict]) -> Optional[float]:
