@@ -56,6 +56,17 @@ def head_cfg(**kwargs) -> ConfigDict:
     return ConfigDict(cfg)
 
 
+def led_and_ssd_twin(cfg: ConfigDict):
+    """An LEDHead built from ``cfg`` and an SSDHead with the same config and
+    the same weights (everything but the LE module)."""
+    led = MODELS.build(cfg)
+    ssd = SSDHead(**{k: v for k, v in copy.deepcopy(cfg).items()
+                     if k != 'type'})
+    missing, unexpected = led.load_state_dict(ssd.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith('le_module.') for k in missing)
+    return led, ssd
+
+
 def feats(batch=2, seed=0):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(batch, 8, 4, 4, generator=g),
@@ -150,14 +161,8 @@ def test_det_phase_trains_like_ssd_head(options):
     """Step 1 is SSD training: same weights give the same losses and the
     same gradients as SSDHead, so LED and SSD differ there only by the
     random draws of their initialization."""
-    cfg = head_cfg(**options)
-    led = MODELS.build(cfg)
+    led, ssd = led_and_ssd_twin(head_cfg(**options))
     led.phase = 'det'
-    ssd_cfg = copy.deepcopy(cfg)
-    ssd_cfg.pop('type')
-    ssd_cfg.train_cfg.pop('le_mining')
-    ssd = SSDHead(**ssd_cfg)
-    ssd.load_state_dict(led.state_dict(), strict=False)
     led.train(), ssd.train()
     a, b = led.loss(feats(), samples()), ssd.loss(feats(), samples())
     assert set(a) == set(b) == {'loss_cls', 'loss_bbox'}
@@ -191,12 +196,7 @@ def test_cls_mode_equals_ssd_head():
     cfg = head_cfg(test_cfg=dict(
         nms_pre=1000, nms=dict(type='nms', iou_threshold=0.45),
         min_bbox_size=0, score_thr=0.02, max_per_img=200, score_mode='cls'))
-    led = MODELS.build(cfg)
-    ssd_cfg = copy.deepcopy(cfg)
-    ssd_cfg.type = 'SSDHead'
-    ssd = SSDHead(**{k: v for k, v in ssd_cfg.items() if k != 'type'})
-    missing, unexpected = led.load_state_dict(ssd.state_dict(), strict=False)
-    assert not unexpected and all(k.startswith('le_module.') for k in missing)
+    led, ssd = led_and_ssd_twin(cfg)
     led.eval(), ssd.eval()
     with torch.no_grad():
         a = led.predict(feats(seed=3), samples(), rescale=True)

@@ -2401,11 +2401,19 @@ def render_report(results: Dict[str, dict],
     return '\n'.join(out) + '\n'
 
 
+def _led_or_ssd(results: Dict[str, dict], part: str,
+                seed: int) -> Optional[dict]:
+    """The ``part`` ('train'/'eval') result of seed ``seed``'s LED run, else
+    of its SSD run (both use the same data and schedule)."""
+    return (results.get(f'{part}_led_s{seed}')
+            or results.get(f'{part}_ssd_s{seed}'))
+
+
 def _data_note(results: Dict[str, dict], seeds: Sequence[int]) -> str:
     """' (trainval: N images; test: M images)' from the results."""
     for s in seeds:
-        tr = results.get(f'train_led_s{s}') or results.get(f'train_ssd_s{s}')
-        ev = results.get(f'eval_led_s{s}') or results.get(f'eval_ssd_s{s}')
+        tr = _led_or_ssd(results, 'train', s)
+        ev = _led_or_ssd(results, 'eval', s)
         if tr and ev and tr.get('train_images'):
             return (f' (training: {tr["train_images"]} images of '
                     f'`{tr["settings"]["train_split"]}`; test: '
@@ -2416,7 +2424,7 @@ def _data_note(results: Dict[str, dict], seeds: Sequence[int]) -> str:
 def _schedule_note(results: Dict[str, dict], seeds: Sequence[int]) -> str:
     """'N iterations at batch B, about E epochs of M images' of the runs."""
     for s in seeds:
-        tr = results.get(f'train_led_s{s}') or results.get(f'train_ssd_s{s}')
+        tr = _led_or_ssd(results, 'train', s)
         if not (tr and tr.get('max_iters') and tr.get('train_images')):
             continue
         batch = tr.get('batch_size')
