@@ -175,6 +175,39 @@ def test_det_phase_trains_like_ssd_head(options):
         assert torch.equal(led_params[name].grad, param.grad), name
 
 
+@pytest.mark.parametrize('options', [
+    dict(), dict(use_depthwise=True, norm_cfg=dict(type='BN'))])
+def test_le_module_leaves_the_random_stream_to_ssd(options):
+    """Built and initialized after the same seed, LEDHead and SSDHead hold
+    the same SSD weights and leave the global random stream in the same
+    state; the LE module is still randomly (Xavier-) initialized."""
+    cfg = head_cfg(**options)
+    torch.manual_seed(0)
+    led = MODELS.build(cfg)
+    led.init_weights()
+    led_rng = torch.get_rng_state()
+    torch.manual_seed(0)
+    ssd = SSDHead(**{k: v for k, v in copy.deepcopy(cfg).items()
+                     if k != 'type'})
+    ssd.init_weights()
+    assert torch.equal(led_rng, torch.get_rng_state())
+    led_state = led.state_dict()
+    for name, value in ssd.state_dict().items():
+        assert torch.equal(led_state[name], value), name
+    # module order is kept: the LE module right after SSD's convs
+    assert list(led._modules)[:3] == ['cls_convs', 'reg_convs', 'le_module']
+    pred = led.le_module.pred_convs[0]
+    fan_in, fan_out = pred.weight[0].numel(), pred.weight[:, 0].numel()
+    bound = (6 / (fan_in + fan_out))**0.5  # Xavier uniform
+    assert pred.weight.abs().max() <= bound
+    assert pred.weight.std() > bound / 3  # random, not constant
+    assert torch.equal(pred.bias, torch.zeros_like(pred.bias))
+    torch.manual_seed(1)
+    other = MODELS.build(cfg)
+    other.init_weights()
+    assert not torch.equal(other.le_module.pred_convs[0].weight, pred.weight)
+
+
 def test_le_targets_match_decoded_predictions():
     head = MODELS.build(head_cfg())
     x = feats(batch=1)

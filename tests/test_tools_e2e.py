@@ -175,6 +175,41 @@ def test_three_step_cpu_recipe_end_to_end(toy_voc, tmp_path):
                if k.startswith('bbox_head.le_module.'))
 
 
+def test_led_det_step_is_ssd_training(toy_voc, tmp_path):
+    """LED's step 1 and the SSD baseline of the same seed are one training:
+    through tools/train.py, LED's step-1 checkpoint holds SSD's weights at
+    the same iteration bit for bit (the LE module draws its random numbers
+    from a stream of its own), so LED vs SSD compares steps 2-3 alone."""
+    from mmengine.config import Config
+    from conftest import REPO
+    iters = 4
+    states = {}
+    for name in ('ssdlite', 'ledlite'):
+        cfg = Config.fromfile(
+            REPO / f'configs/led/{name}_mobilenetv2_192_voc07_cpu.py')
+        cfg = _small(cfg, tmp_path / name, 2 * iters)
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            cfg[loader].dataset.data_root = f'{toy_voc}/'
+        cfg.default_hooks.checkpoint.update(interval=iters, max_keep_ckpts=-1)
+        if name == 'ledlite':
+            cfg.train_cfg.max_iters = iters
+            cfg.custom_hooks[0].phases = [dict(name='det', end=iters)]
+        cfg.dump(str(tmp_path / f'{name}.py'))
+        run_tool('tools/train.py', tmp_path / f'{name}.py', '--cfg-options',
+                 'randomness.seed=0')
+        states[name] = torch.load(tmp_path / name / f'iter_{iters}.pth')[
+            'state_dict']
+    ssd, led = states['ssdlite'], states['ledlite']
+    assert set(ssd) == {k for k in led if '.le_module.' not in k}
+    for key, value in ssd.items():
+        assert torch.equal(value, led[key]), key
+    # not a trivial equality: SSD's weights go on moving after iteration 4
+    later = torch.load(tmp_path / 'ssdlite' / f'iter_{2 * iters}.pth')
+    assert any(not torch.equal(v, later['state_dict'][k])
+               for k, v in ssd.items() if k.startswith('bbox_head.'))
+
+
 def test_kitti_led_trains_and_tests_on_kitti_mini(tmp_path):
     """The KITTI LED config (its three steps shortened to 1 iteration each,
     input halved to 960x288 for CPU time) on the 3 genuine kitti_mini

@@ -1,6 +1,7 @@
 import copy
 from collections import defaultdict
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 from mmdet.models.dense_heads import SSDHead
@@ -9,8 +10,9 @@ from mmdet.registry import MODELS
 from mmdet.structures.bbox import cat_boxes
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList
 from mmengine.config import ConfigDict
+from mmengine.model import initialize
 from mmengine.structures import InstanceData
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..task_modules.le_hard_mining import le_hard_mining
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
@@ -18,6 +20,21 @@ from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
 from ..utils.le_scoring import combine_scores, loc_confidence
 
 PHASES = ('det', 'le', 'joint')
+
+
+@contextmanager
+def detached_child(module: nn.Module, name: str) -> Iterator[nn.Module]:
+    """Take the child ``name`` out of ``module`` for the ``with`` block and
+    put it back at its place, so that module order (and ``state_dict`` key
+    order) stays as it was."""
+    names = list(module._modules)
+    child = module._modules.pop(name)
+    try:
+        yield child
+    finally:
+        module._modules[name] = child
+        for later in names[names.index(name) + 1:]:
+            module._modules[later] = module._modules.pop(later)
 
 
 @MODELS.register_module()
@@ -43,6 +60,12 @@ class LEDHead(SSDHead):
     ``cls_scores`` and ``loc_scores`` (conf_loc); with
     ``test_cfg.return_loc_quality=True`` also ``loc_quality``, the predicted
     (IoU, IoD, IoG) of each box, for analysis.
+
+    The LE module draws its random numbers (at construction and in
+    ``init_weights``) from a forked stream: the global one advances exactly
+    as for an :class:`SSDHead`, so an LED and an SSD built after the same
+    seed start from the same detector weights and see the same random
+    numbers afterwards. LED's 'det' step is then SSD's training exactly.
 
     Args:
         le_module (dict): Config of the LE module; the per-level channels
@@ -108,7 +131,21 @@ class LEDHead(SSDHead):
         for key in ('conv_cfg', 'norm_cfg', 'act_cfg'):
             if getattr(self, key) is not None:
                 cfg.setdefault(key, getattr(self, key))
-        self.le_module = MODELS.build(cfg)
+        with torch.random.fork_rng(devices=[]):
+            self.le_module = MODELS.build(cfg)
+
+    def init_weights(self) -> None:
+        """SSDHead's initialization, then the LE module's in a forked random
+        stream: the head's own ``init_cfg`` (as SSDHead applies it to all its
+        layers), then the LE module's ``init_cfg``."""
+        with detached_child(self, 'le_module') as le_module:
+            super().init_weights()
+        with torch.random.fork_rng(devices=[]):
+            init_cfgs = self.init_cfg or []
+            init_cfgs = [init_cfgs] if isinstance(init_cfgs, dict) else init_cfgs
+            initialize(le_module,
+                       [c for c in init_cfgs if c['type'] != 'Pretrained'])
+            le_module.init_weights()
 
     def forward(
         self, x: Tuple[Tensor]
