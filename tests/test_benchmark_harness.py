@@ -4,6 +4,7 @@ tools/test.py on a toy checkpoint."""
 import importlib.util
 import itertools
 import json
+import os.path as osp
 import re
 import sys
 
@@ -30,6 +31,17 @@ def make_bench(bm, tmp_path, seeds=(0, 1, 2), **kw):
         work_root=str(tmp_path / 'work'),
         readme=str(tmp_path / 'README.md'),
         **kw)
+
+
+def test_report_goes_beside_its_results(bm, tmp_path):
+    """A probe with its own --results-dir writes its own report and
+    figures; only the default results update benchmarks/README.md."""
+    probe = bm.Bench(results_dir=str(tmp_path / 'probe' / 'results'))
+    assert probe.readme == str(tmp_path / 'probe' / 'README.md')
+    assert probe.figures_dir == str(tmp_path / 'probe' / 'figures')
+    default = bm.Bench()
+    assert default.readme == osp.join(bm.ROOT, 'benchmarks', 'README.md')
+    assert default.figures_dir == osp.join(bm.ROOT, 'benchmarks', 'figures')
 
 
 def test_registry_and_part_graph(bm, tmp_path):

@@ -388,7 +388,10 @@ class Bench:
         self.results_dir = results_dir or osp.join(ROOT, 'benchmarks',
                                                    'results')
         self.work_root = work_root or osp.join(ROOT, 'work_dirs', 'benchmark')
-        self.readme = readme or osp.join(ROOT, 'benchmarks', 'README.md')
+        # the report sits beside its results: a probe with its own
+        # --results-dir never overwrites benchmarks/README.md
+        self.readme = readme or osp.join(
+            osp.dirname(osp.abspath(self.results_dir)), 'README.md')
         self.figures_dir = figures_dir or osp.join(
             osp.dirname(self.readme), 'figures')
         self.data_root = data_root
@@ -2636,7 +2639,9 @@ def parse_args(argv=None):
         metavar='MIN',
         help='start no new part after this many minutes')
     parser.add_argument(
-        '--results-dir', help='default: benchmarks/results (quick: own dir)')
+        '--results-dir',
+        help='default: benchmarks/results (quick: own dir); the report and '
+        'its figures go beside it, into the parent folder')
     parser.add_argument(
         '--work-root', help='default: work_dirs/benchmark (quick: own dir)')
     return parser.parse_args(argv)
