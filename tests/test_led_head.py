@@ -176,7 +176,13 @@ def test_det_phase_trains_like_ssd_head(options):
 
 
 @pytest.mark.parametrize('options', [
-    dict(), dict(use_depthwise=True, norm_cfg=dict(type='BN'))])
+    dict(),
+    dict(use_depthwise=True, norm_cfg=dict(type='BN')),
+    # an init_cfg whose override names one of SSD's layers
+    dict(init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform',
+                       override=dict(type='Normal', name='cls_convs',
+                                     layer='Conv2d', std=0.01))),
+])
 def test_le_module_leaves_the_random_stream_to_ssd(options):
     """Built and initialized after the same seed, LEDHead and SSDHead hold
     the same SSD weights and leave the global random stream in the same

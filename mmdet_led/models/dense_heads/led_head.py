@@ -137,14 +137,16 @@ class LEDHead(SSDHead):
     def init_weights(self) -> None:
         """SSDHead's initialization, then the LE module's in a forked random
         stream: the head's own ``init_cfg`` (as SSDHead applies it to all its
-        layers), then the LE module's ``init_cfg``."""
+        layers; its ``override`` entries name SSD's layers and are left out),
+        then the LE module's ``init_cfg``."""
         with detached_child(self, 'le_module') as le_module:
             super().init_weights()
+        init_cfgs = self.init_cfg or []
+        init_cfgs = [init_cfgs] if isinstance(init_cfgs, dict) else init_cfgs
+        init_cfgs = [{k: v for k, v in c.items() if k != 'override'}
+                     for c in init_cfgs if c['type'] != 'Pretrained']
         with torch.random.fork_rng(devices=[]):
-            init_cfgs = self.init_cfg or []
-            init_cfgs = [init_cfgs] if isinstance(init_cfgs, dict) else init_cfgs
-            initialize(le_module,
-                       [c for c in init_cfgs if c['type'] != 'Pretrained'])
+            initialize(le_module, init_cfgs)
             le_module.init_weights()
 
     def forward(
