@@ -56,12 +56,17 @@ def head_cfg(**kwargs) -> ConfigDict:
     return ConfigDict(cfg)
 
 
+def ssd_head(cfg: ConfigDict) -> SSDHead:
+    """An SSDHead with the options of the LEDHead config ``cfg``."""
+    return SSDHead(**{k: v for k, v in copy.deepcopy(cfg).items()
+                      if k != 'type'})
+
+
 def led_and_ssd_twin(cfg: ConfigDict):
     """An LEDHead built from ``cfg`` and an SSDHead with the same config and
     the same weights (everything but the LE module)."""
     led = MODELS.build(cfg)
-    ssd = SSDHead(**{k: v for k, v in copy.deepcopy(cfg).items()
-                     if k != 'type'})
+    ssd = ssd_head(cfg)
     missing, unexpected = led.load_state_dict(ssd.state_dict(), strict=False)
     assert not unexpected and all(k.startswith('le_module.') for k in missing)
     return led, ssd
@@ -193,8 +198,7 @@ def test_le_module_leaves_the_random_stream_to_ssd(options):
     led.init_weights()
     led_rng = torch.get_rng_state()
     torch.manual_seed(0)
-    ssd = SSDHead(**{k: v for k, v in copy.deepcopy(cfg).items()
-                     if k != 'type'})
+    ssd = ssd_head(cfg)
     ssd.init_weights()
     assert torch.equal(led_rng, torch.get_rng_state())
     led_state = led.state_dict()
