@@ -84,11 +84,12 @@ SPLITS = dict(
     test='VOC2007/ImageSets/Main/test.txt')
 
 #: Iterations per paper-10k of every run's schedule (``--unit`` overrides):
-#: 24 * 32 = 768 iterations at batch 16, about 10 epochs of trainval (unit
-#: 16 gave LED 10.5, unit 32 18.2 mAP@0.5 on train -> val; recipe search
-#: v9/v10). A run takes about 16 min with two runs side by side, one thread
-#: each, on a 2-core machine (see the README's "Running it").
-UNIT = 32
+#: 24 * 48 = 1152 iterations at batch 16, about 16 epochs of trainval (on
+#: train -> val unit 16 gave LED 10.5, unit 32 19.8 and unit 48 23.1
+#: mAP@0.5; recipe search v9/v10p/v12). A run takes about 20-28 min with two
+#: runs side by side, one thread each, on a 2-core machine (see the
+#: README's "Running it").
+UNIT = 48
 
 #: ``--cfg-options`` applied to every run (before the per-run ones).
 COMMON_OPTIONS: Dict[str, Any] = {}
