@@ -86,6 +86,9 @@ def test_jobs_split_unfinished_runs_round_robin(bm, tmp_path):
                        'eval/led_s1'], ['train/ssd_s1', 'eval/ssd_s1']]
     assert bm.job_groups(bench, ['train/led_s0'], 2) == [
         ['train/led_s0', 'eval/led_s0']]
+    # --force retrains a finished run, so it is shared out as well
+    assert bm.job_groups(bench, ['train/ssd_s*'], 2, ['train/*']) == [
+        ['train/ssd_s0', 'eval/ssd_s0'], ['train/ssd_s1', 'eval/ssd_s1']]
 
 
 def test_run_config_overrides(bm, tmp_path):

@@ -2693,13 +2693,18 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f'signal {signum}')
 
 
-def job_groups(bench: Bench, patterns: Optional[Sequence[str]],
-               jobs: int) -> List[List[str]]:
-    """Split the selected, unfinished ``train/<run>`` parts round-robin
-    into ``jobs`` groups, each with the matching ``eval/<run>`` parts."""
+def job_groups(bench: Bench,
+               patterns: Optional[Sequence[str]],
+               jobs: int,
+               force: Sequence[str] = ()) -> List[List[str]]:
+    """Split the selected ``train/<run>`` parts that are unfinished or
+    forced round-robin into ``jobs`` groups, each with the matching
+    ``eval/<run>`` parts."""
+    forced = set(select(bench.parts, force)) if force else set()
     runs = [
         n[len('train/'):] for n in select(bench.parts, patterns)
-        if n.startswith('train/') and bench.status(n)[0] != 'done'
+        if n.startswith('train/') and (
+            n in forced or bench.status(n)[0] != 'done')
     ]
     groups = []
     for i in range(min(jobs, len(runs))):
@@ -2748,7 +2753,7 @@ def main(argv=None) -> int:
     failed = False
     in_jobs: List[str] = []
     if not args.report_only and args.jobs > 1:
-        groups = job_groups(bench, args.parts, args.jobs)
+        groups = job_groups(bench, args.parts, args.jobs, args.force)
         if len(groups) > 1:
             argv = sys.argv[1:] if argv is None else list(argv)
             failed = not run_jobs(argv, groups)
