@@ -86,7 +86,7 @@ SPLITS = dict(
 #: Iterations per paper-10k of every run's schedule (``--unit`` overrides):
 #: 24 * 48 = 1152 iterations at batch 16, about 16 epochs of trainval (on
 #: train -> val unit 16 gave LED 10.5, unit 32 19.8 and unit 48 23.1
-#: mAP@0.5; recipe search v9/v10p/v12). A run takes about 20-28 min with two
+#: mAP@0.5; recipe search v9/v10p/v12). A run takes about 18-22 min with two
 #: runs side by side, one thread each, on a 2-core machine (see the
 #: README's "Running it").
 UNIT = 48
@@ -2513,6 +2513,11 @@ def select(names: Sequence[str], patterns: Optional[Sequence[str]]) -> List[str]
     return [n for n in names if any(fnmatch.fnmatch(n, p) for p in patterns)]
 
 
+def forced_parts(bench: Bench, force: Optional[Sequence[str]]) -> set:
+    """The parts that ``--force`` globs name (none without ``--force``)."""
+    return set(select(bench.parts, force)) if force else set()
+
+
 def run_parts(bench: Bench,
               patterns: Optional[Sequence[str]] = None,
               force: Optional[Sequence[str]] = None,
@@ -2522,7 +2527,7 @@ def run_parts(bench: Bench,
     ``--jobs`` children); return ``{part: outcome}``."""
     t0 = time.time()
     outcome = {}
-    forced = set(select(bench.parts, force)) if force else set()
+    forced = forced_parts(bench, force)
     for name in select(bench.parts, patterns):
         if name in skip:
             continue
@@ -2700,7 +2705,7 @@ def job_groups(bench: Bench,
     """Split the selected ``train/<run>`` parts that are unfinished or
     forced round-robin into ``jobs`` groups, each with the matching
     ``eval/<run>`` parts."""
-    forced = set(select(bench.parts, force)) if force else set()
+    forced = forced_parts(bench, force)
     runs = [
         n[len('train/'):] for n in select(bench.parts, patterns)
         if n.startswith('train/') and (
