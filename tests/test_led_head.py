@@ -314,3 +314,31 @@ def test_score_threshold_applies_to_combined_confidence():
         [cls_map], [torch.zeros(4, 1, 2)], [le_map], [priors],
         img_meta=dict(img_shape=(64, 64)), cfg=cfg)
     assert len(res) == 1 and torch.equal(res.bboxes[0], priors[1])
+
+
+def test_score_threshold_on_class_confidence():
+    """score_thr_on='cls': the threshold sees the class confidence, so the
+    badly localized box (product 0.5 * 0.05) stays, ranked last; a class
+    score at or below the threshold still drops out."""
+    head = MODELS.build(head_cfg())
+    priors = torch.tensor([[0., 0., 40., 40.], [20., 20., 60., 60.],
+                           [0., 40., 20., 60.]])
+    probs = torch.tensor([[0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, 0.5],
+                          [0.1, 0.0, 0.0, 0.9]])
+    cls_map = probs.log().clamp(min=-50).t().reshape(4, 1, 3)
+    le_map = _c2f_logits([0.05, 0.85, 0.95]).reshape(3, 24).t().reshape(
+        24, 1, 3)
+    cfg = copy.deepcopy(head.test_cfg)
+    cfg.score_mode, cfg.score_thr, cfg.score_thr_on = 'product', 0.1, 'cls'
+    res = head._predict_by_feat_single(
+        [cls_map], [torch.zeros(4, 1, 3)], [le_map], [priors],
+        img_meta=dict(img_shape=(64, 64)), cfg=cfg)
+    assert len(res) == 2
+    assert torch.equal(res.bboxes, priors[[1, 0]])
+    assert res.scores.tolist() == pytest.approx([0.5 * 0.85, 0.5 * 0.05],
+                                                abs=1e-5)
+    cfg.score_thr_on = 'box'
+    with pytest.raises(ValueError, match='score_thr_on'):
+        head._predict_by_feat_single(
+            [cls_map], [torch.zeros(4, 1, 3)], [le_map], [priors],
+            img_meta=dict(img_shape=(64, 64)), cfg=cfg)

@@ -17,7 +17,9 @@ keep their checkpoints in work_dirs/benchmark/<run>/:
                  predict_by_feat + NMS), checked to reproduce the test pass
                  (= tools/test.py) bit for bit
   sweep          LE lambda x sigma grid, LED trained on train.txt, scored on
-                 val.txt; the best (val mAP@0.5) is then applied on test
+                 val.txt, with score_thr on the combined and on the class
+                 confidence; the best (lambda, sigma) (val mAP@0.5, under
+                 the config's score_thr_on) is then applied on test
   scoring        same LED weights: score_mode cls / product / gaussian (and
                  gaussian with the val-chosen lambda, sigma), per seed
   calibration    pre-NMS detections (top 100 per image by final confidence,
@@ -173,6 +175,8 @@ ABLATION_ROWS = [
 #: LE scoring grid evaluated on val (LED trained on train.txt).
 SWEEP_LAMBDAS = (0.4, 0.6, 0.8, 1.0)
 SWEEP_SIGMAS = (0.5, 1.0, 2.0)
+#: What score_thr is compared with (LEDHead test_cfg.score_thr_on).
+SWEEP_THR_ON = ('conf', 'cls')
 SCORE_MODES = ('cls', 'product', 'gaussian')
 #: Calibration: pre-NMS detections above this score, top-k per image.
 CALIB_SCORE_THR = 0.01
@@ -1175,17 +1179,26 @@ def part_sweep(bench: Bench, part: Part) -> dict:
     run = _done_runs(bench, 'led-trainsplit')[0]
     data = RunData(bench, run)
     grid = []
-    variants = [dict(score_mode='cls')]
-    for lam in SWEEP_LAMBDAS:
-        variants.append(dict(score_mode='product', loc_lambda=lam))
-        for sig in SWEEP_SIGMAS:
+    # cls ranking is the same under either threshold (conf == cls there)
+    variants = [dict(score_mode='cls', score_thr_on='conf')]
+    for thr_on in SWEEP_THR_ON:
+        for lam in SWEEP_LAMBDAS:
             variants.append(
-                dict(score_mode='gaussian', loc_lambda=lam, loc_sigma=sig))
+                dict(score_mode='product', loc_lambda=lam,
+                     score_thr_on=thr_on))
+            for sig in SWEEP_SIGMAS:
+                variants.append(
+                    dict(score_mode='gaussian', loc_lambda=lam,
+                         loc_sigma=sig, score_thr_on=thr_on))
     for v in variants:
         m = metrics_percent(data.matches(**v))
         grid.append(dict(**v, **m))
         log(f'sweep {v}: mAP50 {m["mAP50"]:.2f} AP70 {m["AP70"]:.2f}')
-    gauss = [g for g in grid if g['score_mode'] == 'gaussian']
+    thr_on = data.test_cfg.get('score_thr_on', 'conf')
+    gauss = [
+        g for g in grid
+        if g['score_mode'] == 'gaussian' and g['score_thr_on'] == thr_on
+    ]
     default = (data.test_cfg.get('loc_lambda', 0.6),
                data.test_cfg.get('loc_sigma', 1.0))
     # best val mAP@0.5; ties: AP@0.7, then closeness to the config default
@@ -1202,7 +1215,8 @@ def part_sweep(bench: Bench, part: Part) -> dict:
         seed=run.seed,
         split=run.eval_split,
         criterion='max val mAP50 (ties: AP70, then closest to the config '
-        'default)',
+        f"default), score_thr on '{thr_on}' (the config's)",
+        score_thr_on=thr_on,
         default=dict(loc_lambda=default[0], loc_sigma=default[1]),
         chosen=dict(loc_lambda=best['loc_lambda'],
                     loc_sigma=best['loc_sigma']),
@@ -1902,7 +1916,11 @@ def plot_sweep(sweep: dict, path: str) -> bool:
     if not sweep:
         return False
     plt = _plt()
-    grid = [g for g in sweep['grid'] if g['score_mode'] == 'gaussian']
+    thr_on = sweep.get('score_thr_on', 'conf')
+    grid = [
+        g for g in sweep['grid'] if g['score_mode'] == 'gaussian' and
+        g.get('score_thr_on', 'conf') == thr_on
+    ]
     lams = sorted({g['loc_lambda'] for g in grid})
     sigs = sorted({g['loc_sigma'] for g in grid})
     mat = np.full((len(sigs), len(lams)), np.nan)
@@ -1921,7 +1939,8 @@ def plot_sweep(sweep: dict, path: str) -> bool:
     ax.set_yticklabels(sigs)
     ax.set_xlabel('lambda')
     ax.set_ylabel('sigma')
-    ax.set_title('val mAP@0.5, LE-Gaussian (LED trained on train.txt)')
+    ax.set_title('val mAP@0.5, LE-Gaussian (LED trained on train.txt)',
+                 fontsize=9)
     fig.colorbar(im)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -2215,13 +2234,15 @@ def render_report(results: Dict[str, dict],
           '`gaussian_val` above.\n')
         rows = [[
             g['score_mode'],
+            '—' if g['score_mode'] == 'cls' else g.get('score_thr_on', 'conf'),
             g.get('loc_lambda', '—'),
             g.get('loc_sigma', '—'),
             f(g['mAP50']),
             f(g['AP70']),
             f(g['AP'])
         ] for g in sweep['grid']]
-        w(table(['mode', 'lambda', 'sigma', 'val mAP@0.5', 'val AP@0.7',
+        w(table(['mode', 'score_thr on', 'lambda', 'sigma', 'val mAP@0.5',
+                 'val AP@0.7',
                  'val AP@[.5:.95]'], rows))
         if figures.get('sweep'):
             w(f'\n![sweep]({figures["sweep"]})')

@@ -55,7 +55,12 @@ class LEDHead(SSDHead):
 
     At inference, ``test_cfg.score_mode`` ('gaussian', 'product' or 'cls')
     combines the class confidence with ``conf_loc`` (``loc_lambda``,
-    ``loc_sigma``) *before* the score threshold, the pre-NMS top-k and NMS.
+    ``loc_sigma``) *before* the pre-NMS top-k and NMS, which rank by it.
+    ``test_cfg.score_thr_on`` says what ``score_thr`` is compared with:
+    ``'conf'`` (default), the combined confidence; ``'cls'``, the class
+    confidence, so that every score mode ranks the same candidates (the
+    LE factor lowers the combined confidence and would otherwise cut the
+    low-score tail that VOC's recall-averaged AP counts).
     Predicted instances carry ``scores`` (the combined confidence),
     ``cls_scores`` and ``loc_scores`` (conf_loc); with
     ``test_cfg.return_loc_quality=True`` also ``loc_quality``, the predicted
@@ -272,14 +277,19 @@ class LEDHead(SSDHead):
         """Detections of one image, ranked by the LE-combined confidence.
 
         Unlike ``BaseDenseHead``, which multiplies score factors in only
-        after thresholding and top-k, the combined confidence is what the
-        score threshold, ``nms_pre`` and NMS rank by (paper section 2.5).
+        after thresholding and top-k, the combined confidence is what
+        ``nms_pre`` and NMS rank by (paper section 2.5), and the score
+        threshold too unless ``score_thr_on='cls'``.
         ``score_factor_list`` holds the LE maps (None without LE).
         """
         cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
         mode = cfg.get('score_mode', 'gaussian')
         lam = cfg.get('loc_lambda', 0.6)
         sigma = cfg.get('loc_sigma', 1.0)
+        thr_on = cfg.get('score_thr_on', 'conf')
+        if thr_on not in ('conf', 'cls'):
+            raise ValueError(f"score_thr_on must be 'conf' or 'cls', "
+                             f'got {thr_on!r}')
         mlvl = defaultdict(list)
         for cls_score, bbox_pred, le_pred, priors in zip(
                 cls_score_list, bbox_pred_list, score_factor_list,
@@ -295,8 +305,13 @@ class LEDHead(SSDHead):
                 quality = self.le_module.decode(self.le_module.flatten(le_pred))
                 conf_loc = loc_confidence(*quality.unbind(-1), lam=lam)
                 conf = combine_scores(cls_prob, conf_loc[:, None], mode, sigma)
+            if thr_on == 'cls':
+                # below-threshold class scores drop out of the ranking
+                conf = conf.masked_fill(
+                    cls_prob <= cfg.get('score_thr', 0), -1)
             scores, labels, _, kept = filter_scores_and_topk(
-                conf, cfg.get('score_thr', 0), cfg.get('nms_pre', -1),
+                conf, cfg.get('score_thr', 0) if thr_on == 'conf' else -1,
+                cfg.get('nms_pre', -1),
                 dict(
                     bbox_pred=bbox_pred,
                     priors=priors,
