@@ -514,6 +514,30 @@ def test_rescoring_reproduces_tools_test(bm, toy_checkpoint, tmp_path):
                for a, b in zip(cls, rescored))
 
 
+def test_eval_takes_test_cfg_of_current_config(bm, toy_checkpoint):
+    """A run trained under other test-time settings is evaluated with the
+    config's current test_cfg, and its dumped config (what tools/test.py
+    reads) is rewritten to match; training settings stay as dumped."""
+    from mmengine.config import Config
+    bench, work = toy_checkpoint
+    dumped = Config.fromfile(str(work / 'config.py'))
+    current = dumped.model.test_cfg.to_dict()
+    dumped.model.test_cfg.score_mode = 'cls'
+    dumped.model.test_cfg.score_thr_on = 'conf'
+    dumped.train_cfg.max_iters = 7
+    dumped.dump(str(work / 'config.py'))
+    assert bm.run_parts(bench, ['eval/led_s0'], force=['eval/led_s0']) == {
+        'eval/led_s0': 'done'
+    }
+    res = bench.result('eval/led_s0')
+    assert res['test_cfg']['score_mode'] == current['score_mode'] == \
+        'gaussian'
+    assert res['test_cfg']['score_thr_on'] == 'cls'
+    rewritten = Config.fromfile(str(work / 'config.py'))
+    assert rewritten.model.test_cfg.to_dict() == current
+    assert rewritten.train_cfg.max_iters == 7
+
+
 def test_fig1_candidates(bm):
     """Boxes around the object whose overlapping candidates score highest,
     ordered by conf_cls; fallback: the top class."""

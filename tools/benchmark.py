@@ -1090,6 +1090,15 @@ def part_eval(bench: Bench, part: Part) -> dict:
     run = part.run
     started = time.time()
     data = RunData(bench, run)
+    train = bench.result(f'train/{run.name}')
+    # Test-time settings follow the config as it is now (training does not
+    # depend on them), and so does the dumped config tools/test.py reads.
+    current = bench.build_config(run).model.test_cfg
+    if data.cfg.model.test_cfg.to_dict() != current.to_dict():
+        log(f'{run.name}: test_cfg taken from the current config, '
+            f'{train["config_dumped"]} rewritten')
+        data.cfg.model.test_cfg = current
+        data.cfg.dump(osp.join(ROOT, train['config_dumped']))
     log(f'{run.name}: test pass on {run.eval_split} '
         f'({bench.splits[run.eval_split]})')
     raw = dump_raw(data.cfg, data.checkpoint, data.raw_path)
@@ -1124,7 +1133,6 @@ def part_eval(bench: Bench, part: Part) -> dict:
     metrics = metrics_percent(matches)
     log(f'{run.name}: mAP50 {metrics["mAP50"]:.2f}  AP70 '
         f'{metrics["AP70"]:.2f}  AP {metrics["AP"]:.2f}  (checks passed)')
-    train = bench.result(f'train/{run.name}')
     return base_meta(
         bench,
         part,
