@@ -1322,7 +1322,8 @@ def prenms_candidates(data: RunData) -> List[dict]:
     is_led = hasattr(data.model.bbox_head, 'le_module')
     updates = dict(score_thr=CALIB_SCORE_THR)
     if is_led:
-        updates['return_loc_quality'] = True
+        # the threshold is on the final confidence, whatever the config says
+        updates.update(return_loc_quality=True, score_thr_on='conf')
     results = rescore(
         data.model.bbox_head,
         data.raw,
