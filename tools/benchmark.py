@@ -88,9 +88,9 @@ SPLITS = dict(
 #: Iterations per paper-10k of every run's schedule (``--unit`` overrides):
 #: 24 * 48 = 1152 iterations at batch 16, about 16 epochs of trainval (on
 #: train -> val unit 16 gave LED 10.5, unit 32 19.8 and unit 48 23.1
-#: mAP@0.5; recipe search v9/v10p/v12). A run takes about 18-22 min with two
+#: mAP@0.5; recipe search v9/v10p/v12). A run took 18-26 min with two
 #: runs side by side, one thread each, on a 2-core machine (see the
-#: README's "Running it").
+#: README's "Evidence on real images").
 UNIT = 48
 
 #: ``--cfg-options`` applied to every run (before the per-run ones).

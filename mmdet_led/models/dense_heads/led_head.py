@@ -305,13 +305,13 @@ class LEDHead(SSDHead):
                 quality = self.le_module.decode(self.le_module.flatten(le_pred))
                 conf_loc = loc_confidence(*quality.unbind(-1), lam=lam)
                 conf = combine_scores(cls_prob, conf_loc[:, None], mode, sigma)
+            score_thr = cfg.get('score_thr', 0)
             if thr_on == 'cls':
                 # below-threshold class scores drop out of the ranking
-                conf = conf.masked_fill(
-                    cls_prob <= cfg.get('score_thr', 0), -1)
+                conf = conf.masked_fill(cls_prob <= score_thr, -1)
+                score_thr = -1
             scores, labels, _, kept = filter_scores_and_topk(
-                conf, cfg.get('score_thr', 0) if thr_on == 'conf' else -1,
-                cfg.get('nms_pre', -1),
+                conf, score_thr, cfg.get('nms_pre', -1),
                 dict(
                     bbox_pred=bbox_pred,
                     priors=priors,
