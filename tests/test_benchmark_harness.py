@@ -1,6 +1,7 @@
 """tools/benchmark.py: registry, part status, skip/force/stale logic, summary
 with missing parts, report rendering, and the re-scoring path against
 tools/test.py on a toy checkpoint."""
+import copy
 import importlib.util
 import itertools
 import json
@@ -59,6 +60,12 @@ def test_registry_and_part_graph(bm, tmp_path):
     assert {'sweep', 'scoring', 'calibration', 'ablation', 'ci',
             'speed'} <= set(names)
     assert bench.parts['eval/led_s1'].deps == ['train/led_s1']
+    # LED runs start from their SSD run's step-1 checkpoint
+    assert bench.parts['train/ssd_s1'].deps == []
+    assert bench.parts['train/led_s1'].deps == ['train/ssd_s1']
+    assert bench.parts['train/led-trainsplit_s0'].deps == [
+        'train/ssd-trainsplit_s0']
+    assert bench.parts['train/abl2_s0'].deps == ['train/ssd_s0']
     assert bench.parts['sweep'].deps == ['eval/led-trainsplit_s0']
     assert bench.parts['ablation'].deps == [
         'eval/abl1_s0', 'eval/abl2_s0', 'eval/abl3_s0', 'eval/led_s0'
@@ -76,19 +83,117 @@ def test_registry_and_part_graph(bm, tmp_path):
     ]
 
 
-def test_jobs_split_unfinished_runs_round_robin(bm, tmp_path):
+def test_jobs_take_the_first_run_whose_source_is_finished(bm, tmp_path):
     bench = make_bench(bm, tmp_path, seeds=(0, 1))
     bm.write_json(bench.result_path(bench.parts['train/ssd_s0']),
                   dict(version=bm.RESULT_VERSION))
     assert bench.status('train/ssd_s0')[0] == 'done'
-    groups = bm.job_groups(bench, ['train/ssd_s*', 'train/led_s*'], 2)
-    assert groups == [['train/led_s0', 'eval/led_s0', 'train/led_s1',
-                       'eval/led_s1'], ['train/ssd_s1', 'eval/ssd_s1']]
-    assert bm.job_groups(bench, ['train/led_s0'], 2) == [
-        ['train/led_s0', 'eval/led_s0']]
-    # --force retrains a finished run, so it is shared out as well
-    assert bm.job_groups(bench, ['train/ssd_s*'], 2, ['train/*']) == [
-        ['train/ssd_s0', 'eval/ssd_s0'], ['train/ssd_s1', 'eval/ssd_s1']]
+    assert bench.status('train/led_s1')[0] == 'blocked'
+    runs = bm.job_runs(bench, ['train/ssd_s*', 'train/led_s*'])
+    assert runs == ['led_s0', 'ssd_s1', 'led_s1']
+    # --force retrains a finished run, so it is queued as well
+    assert bm.job_runs(bench, ['train/ssd_s*'], ['train/*']) == [
+        'ssd_s0', 'ssd_s1']
+    deps = {r.name: [r.init_from] for r in bench.runs if r.init_from}
+    assert deps['led_s1'] == ['ssd_s1']
+    # two slots: led_s0 (its SSD is done) and ssd_s1 start; led_s1 waits
+    assert bm.next_job(runs, [], deps) == 'led_s0'
+    assert bm.next_job(runs[1:], ['led_s0'], deps) == 'ssd_s1'
+    assert bm.next_job(runs[2:], ['led_s0', 'ssd_s1'], deps) is None
+    assert bm.next_job(runs[2:], ['led_s0'], deps) == 'led_s1'
+    assert bm.next_job([], [], deps) is None
+
+
+def test_init_from_must_name_an_earlier_ssd_run_on_the_same_split(bm):
+    led = dict(config=bm.CPU_LED, seeds='all', options={}, init_from='ssd')
+    ssd = dict(config=bm.CPU_SSD, seeds='all', options={})
+    assert [r.init_from for r in bm.expand_runs(
+        [3], dict(ssd=ssd, led=led))] == [None, 'ssd_s3']
+    with pytest.raises(ValueError, match='not an earlier run'):
+        bm.expand_runs([0], dict(led=led))
+    with pytest.raises(ValueError, match='trains on'):
+        bm.expand_runs([0], dict(ssd=dict(ssd, train='train'), led=led))
+    with pytest.raises(ValueError, match='starts from another run'):
+        bm.expand_runs([0], dict(
+            ssd=ssd, led=led, led2=dict(led, init_from='led')))
+
+
+def test_step1_checkpoint_of_an_ssd_run_is_kept(bm, tmp_path):
+    bench = make_bench(bm, tmp_path, seeds=(0, ))
+    led = bench.build_config(bench.run_named('led_s0'))
+    assert bm.step1_iter(led) == 12 * bm.UNIT
+    assert bench.keep_iters(bench.run_named('ssd_s0')) == [12 * bm.UNIT]
+    assert bench.keep_iters(bench.run_named('led_s0')) == []
+    ssd = bench.build_config(bench.run_named('ssd_s0'))
+    hook = ssd.default_hooks.checkpoint
+    assert (12 * bm.UNIT) % hook.interval == 0
+    assert hook.max_keep_ckpts == -1
+    assert led.default_hooks.checkpoint.max_keep_ckpts == 2
+    # the CPU SSD and LED configs agree on everything step 1 depends on
+    assert bm.twin_mismatch(ssd, led) == []
+    other = bench.build_config(bench.run_named('ssd_s0'))
+    other.optim_wrapper.optimizer.lr = 2e-3
+    other.model.bbox_head.num_classes = 19
+    other.model.train_cfg.neg_pos_ratio = 4
+    assert bm.twin_mismatch(other, led) == [
+        'optim_wrapper', 'model.bbox_head.num_classes',
+        'model.train_cfg.neg_pos_ratio'
+    ]
+    with pytest.raises(ValueError, match='LEDPhaseHook'):
+        bm.step1_iter(ssd)
+    for path in ('iter_144.pth', 'iter_576.pth', 'iter_1152.pth',
+                 'iter_1152.pth.tmp', 'phase1_det_iter_576.pth'):
+        (tmp_path / path).write_text('')
+    bm.prune_checkpoints(str(tmp_path), [576, 1152])
+    assert sorted(p.name for p in tmp_path.glob('*.pth*')) == [
+        'iter_1152.pth', 'iter_1152.pth.tmp', 'iter_576.pth',
+        'phase1_det_iter_576.pth'
+    ]
+
+
+def test_optimizer_state_is_reindexed_for_the_larger_model(bm):
+    """AdamW continues on the LED model exactly as on the SSD model."""
+    import torch
+    import torch.nn as nn
+
+    def model(with_le):
+        torch.manual_seed(0)
+        mods = dict(a=nn.Linear(3, 2), b=nn.Linear(2, 2))
+        if with_le:  # registered between the two SSD layers
+            mods = dict(a=mods['a'], le=nn.Linear(2, 1), b=mods['b'])
+        return nn.ModuleDict(mods)
+
+    def step(m, opt, x):
+        opt.zero_grad()
+        m['b'](m['a'](x)).square().sum().backward()
+        opt.step()
+
+    x = torch.arange(6.).reshape(2, 3)
+    ssd, led = model(False), model(True)
+    opt = torch.optim.AdamW(ssd.parameters(), lr=0.1)
+    step(ssd, opt, x)
+    names = [[n for n, _ in m.named_parameters()] for m in (ssd, led)]
+    assert names[1] == ['a.weight', 'a.bias', 'le.weight', 'le.bias',
+                        'b.weight', 'b.bias']
+    # a copy, as from a checkpoint file (state_dict() shares the moments)
+    state = bm.remap_optimizer_state(
+        copy.deepcopy(opt.state_dict()), *names)
+    assert sorted(state['state']) == [0, 1, 4, 5]
+    assert state['param_groups'][0]['params'] == list(range(6))
+    led.load_state_dict(ssd.state_dict(), strict=False)
+    opt_led = torch.optim.AdamW(led.parameters(), lr=0.1)
+    opt_led.load_state_dict(state)
+    step(ssd, opt, x)
+    step(led, opt_led, x)
+    for key, value in ssd.state_dict().items():
+        assert torch.equal(led.state_dict()[key], value), key
+    with pytest.raises(ValueError, match='missing'):
+        bm.remap_optimizer_state(opt.state_dict(), names[0], ['a.weight'])
+    two = dict(opt.state_dict(), param_groups=[
+        dict(opt.state_dict()['param_groups'][0], params=[0, 1]),
+        dict(opt.state_dict()['param_groups'][0], params=[2, 3])])
+    with pytest.raises(ValueError, match='one parameter'):
+        bm.remap_optimizer_state(two, *names)
 
 
 def test_run_config_overrides(bm, tmp_path):
@@ -145,12 +250,18 @@ def test_skip_force_stale_and_blocked(bm, tmp_path):
     fn, calls = _fake(dict(metrics=dict(mAP50=1.0, AP70=0.5)))
     for part in bench.parts.values():
         part.fn = fn
-    assert bench.status('train/led_s0')[0] == 'ready'
+    assert bench.status('train/ssd_s0')[0] == 'ready'
+    assert bench.status('train/led_s0') == ('blocked',
+                                            'needs train/ssd_s0')
     assert bench.status('eval/led_s0') == ('blocked',
                                            'needs train/led_s0')
     assert bench.status('scoring')[0] == 'blocked'
     out = bm.run_parts(bench, ['train/led_s0', 'eval/led_s0', 'scoring'])
-    assert calls == ['train/led_s0', 'eval/led_s0', 'scoring']
+    assert calls == [] and out['train/led_s0'].startswith('blocked')
+    out = bm.run_parts(bench, ['train/ssd_s0', 'train/led_s0', 'eval/led_s0',
+                               'scoring'])
+    assert calls == ['train/ssd_s0', 'train/led_s0', 'eval/led_s0',
+                     'scoring']
     assert out['scoring'] == 'done'
     assert bench.status('eval/led_s0')[0] == 'done'
     # re-running skips finished parts
@@ -168,16 +279,28 @@ def test_skip_force_stale_and_blocked(bm, tmp_path):
     assert bench.status('eval/led_s0')[0] == 'stale'
     calls.clear()
     bm.run_parts(bench, ['eval/*', 'scoring'])
-    assert calls == ['eval/led_s0', 'scoring']
+    assert calls == ['eval/ssd_s0', 'eval/led_s0', 'scoring']
     # an aggregate part re-runs when more of its inputs are done
     assert bench.status('calibration')[0] == 'ready'
     bm.run_parts(bench, ['calibration'])
     assert bench.status('calibration')[0] == 'done'
-    bm.run_parts(bench, ['train/ssd_s0', 'eval/ssd_s0'])
+    # retraining an SSD run makes the LED runs that start from it stale;
+    # they are retrained from scratch (work dir deleted)
+    calls.clear()
+    bm.run_parts(bench, ['train/ssd_s0'], force=['train/ssd_s0'])
+    assert bench.status('train/led_s0') == (
+        'stale', 'inputs changed since it ran')
+    work.mkdir(parents=True)
+    bm.run_parts(bench, ['train/led_s0', 'eval/ssd_s0'])
+    assert calls == ['train/ssd_s0', 'eval/ssd_s0', 'train/led_s0']
+    assert not work.exists()
+    assert bench.status('train/led_s0')[0] == 'done'
     assert bench.status('calibration')[0] == 'stale'
     # a result whose checkpoint was deleted by hand is not done
     path = tmp_path / 'results' / 'train_abl2_s0.json'
-    path.write_text(json.dumps(dict(checkpoint=str(tmp_path / 'gone.pth'))))
+    path.write_text(json.dumps(dict(
+        checkpoint=str(tmp_path / 'gone.pth'),
+        inputs=bench.input_fingerprints(bench.parts['train/abl2_s0']))))
     assert bench.status('train/abl2_s0') == (
         'stale', f'{tmp_path / "gone.pth"} is missing')
     # a failing part is reported and the rest goes on
@@ -420,7 +543,8 @@ def test_report_from_nothing(bm, tmp_path):
     assert 'pending' in text and summary['ssd']['mAP50'] is None
     saved = json.loads((tmp_path / 'results' / 'summary.json').read_text())
     assert saved['led'] == {'mAP50': None, 'AP70': None, 'AP': None}
-    assert saved['parts']['train/led_s0'] == 'ready'
+    assert saved['parts']['train/ssd_s0'] == 'ready'
+    assert saved['parts']['train/led_s0'] == 'blocked'
 
 
 TOY_SPLITS = 4
@@ -579,3 +703,49 @@ def test_git_commit_ignores_the_benchmark_outputs(bm, tmp_path):
     assert clean['dirty'] is False and len(clean['commit']) == 40
     (tmp_path / 'code.py').write_text('x = 2\n')
     assert bm.git_commit(str(tmp_path), exclude=['results'])['dirty'] is True
+
+
+def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
+    """Real toy trainings (24 iterations): SSD; LED resumed from the SSD's
+    iteration-12 checkpoint (init_from); LED trained alone. LED's step 1 is
+    that SSD training, so the two LED runs end with the same weights."""
+    import torch
+
+    from mmdet_led.utils.toy_voc import make_toy_voc
+    root = make_toy_voc(str(tmp_path / 'voc'), 6, 2)
+    plain = dict(seeds='all', options={})
+    registry = dict(
+        ssd=dict(plain, config=bm.CPU_SSD),
+        led=dict(plain, config=bm.CPU_LED, init_from='ssd'),
+        alone=dict(plain, config=bm.CPU_LED))
+    bench = make_bench(
+        bm, tmp_path, seeds=[0], data_root=f'{root}/', unit=1,
+        registry=registry)
+    bench.batch_size, bench.num_workers = 2, 0
+    assert bm.run_parts(bench, ['train/*']) == {
+        'train/ssd_s0': 'done', 'train/led_s0': 'done',
+        'train/alone_s0': 'done'}
+    work = tmp_path / 'work'
+    # the SSD keeps its step-1 checkpoint (and the final one) only
+    assert sorted(p.name for p in (work / 'ssd_s0').glob('iter_*.pth')) == [
+        'iter_12.pth', 'iter_24.pth']
+    res = bench.result('train/led_s0')
+    assert (res['init_from'], res['init_iter']) == ('ssd_s0', 12)
+    assert res['sessions'][0]['resumed_from'] == 'init_ssd_s0_iter_12.pth'
+    assert bench.result('train/alone_s0')['init_from'] is None
+
+    def weights(run):
+        return torch.load(work / run / 'iter_24.pth', map_location='cpu',
+                          weights_only=True)['state_dict']
+
+    led, alone = weights('led_s0'), weights('alone_s0')
+    assert led.keys() == alone.keys()
+    assert any('le_module' in k for k in led)
+    for key, value in alone.items():
+        assert torch.equal(led[key], value), key
+    # a retrained SSD makes its LED stale: it is retrained from the new one
+    before = bench.result('train/ssd_s0')['finished']
+    bm.write_json(bench.result_path(bench.parts['train/ssd_s0']),
+                  dict(bench.result('train/ssd_s0'), finished=before + 'x'))
+    assert bench.status('train/led_s0') == (
+        'stale', 'inputs changed since it ran')

@@ -10,7 +10,9 @@ keep their checkpoints in work_dirs/benchmark/<run>/:
 
   train/<run>    train one (config, seed) with tools/train.py (MMEngine log
                  on the console); an interrupted run resumes from its last
-                 checkpoint on the next call
+                 checkpoint on the next call. An LED run starts from its
+                 SSD run's checkpoint at the end of LED's step 1 (registry
+                 `init_from`): step 1 is that very SSD training, run once
   eval/<run>     ONE test pass over the run's eval split that stores the
                  head's raw per-level outputs (raw_<split>.pth); every
                  scoring variant below is re-scored from them (the head's own
@@ -99,6 +101,11 @@ COMMON_OPTIONS: Dict[str, Any] = {}
 #: One training run per (entry, seed). ``seeds``: 'all' = ``--seeds``,
 #: 'first' = the first of ``--seeds``. ``train``/``eval``: split names.
 #: SSD and LED use the same schedule file, hence equal total iterations.
+#: ``init_from``: the registry key of the SSD run (same seed) whose
+#: checkpoint at the end of LED's step 1 the LED run resumes from. LED's
+#: step 1 trains exactly that SSD (same config but for the head's LE parts,
+#: LE initialized from its own random stream), so it is computed once and
+#: LED and SSD share their first 12 of 24 units bit for bit.
 RUNS: Dict[str, dict] = {
     'ssd':
     dict(
@@ -115,8 +122,18 @@ RUNS: Dict[str, dict] = {
         train='trainval',
         eval='test',
         options={},
+        init_from='ssd',
         desc='LEDLite-EfficientNet-Lite0 192 (RF, C2F, Sharp-L2, Gaussian)'),
-    # choices (lambda, sigma) are made on train/val only
+    # choices (lambda, sigma, recipe) are made on train/val only
+    'ssd-trainsplit':
+    dict(
+        config=CPU_SSD,
+        seeds='first',
+        train='train',
+        eval='val',
+        options={},
+        desc='SSD trained on train.txt: step 1 of led-trainsplit, val '
+        'baseline'),
     'led-trainsplit':
     dict(
         config=CPU_LED,
@@ -124,6 +141,7 @@ RUNS: Dict[str, dict] = {
         train='train',
         eval='val',
         options={},
+        init_from='ssd-trainsplit',
         desc='LED trained on train.txt, for the val sweep'),
     # Table 2's cumulative rows 1-3 (rows 4-5 are the 'led' run, first seed)
     'abl1':
@@ -138,6 +156,7 @@ RUNS: Dict[str, dict] = {
             'model.bbox_head.loss_le_fine.sharp': False,
             'model.test_cfg.score_mode': 'product'
         },
+        init_from='ssd',
         desc='base features + direct + L2 + product'),
     'abl2':
     dict(
@@ -150,6 +169,7 @@ RUNS: Dict[str, dict] = {
             'model.bbox_head.loss_le_fine.sharp': False,
             'model.test_cfg.score_mode': 'product'
         },
+        init_from='ssd',
         desc='+ RF'),
     'abl3':
     dict(
@@ -161,6 +181,7 @@ RUNS: Dict[str, dict] = {
             'model.bbox_head.loss_le_fine.sharp': False,
             'model.test_cfg.score_mode': 'product'
         },
+        init_from='ssd',
         desc='+ C2F'),
 }
 
@@ -312,6 +333,8 @@ class RunSpec:
     eval_split: str
     options: Dict[str, Any]
     desc: str = ''
+    #: name of the run whose step-1 checkpoint this one resumes from
+    init_from: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -357,7 +380,10 @@ def expand_runs(seeds: Sequence[int],
                 train_split=entry.get('train', 'trainval'),
                 eval_split=entry.get('eval', 'test'),
                 options=dict(entry.get('options', {})),
-                desc=entry.get('desc', '')) for s in run_seeds
+                desc=entry.get('desc', ''),
+                init_from=(f'{entry["init_from"]}_s{int(s)}'
+                           if entry.get('init_from') else None))
+            for s in run_seeds
         ]
     ordered = []
     paired = [k for k in ('ssd', 'led') if k in specs]
@@ -368,7 +394,28 @@ def expand_runs(seeds: Sequence[int],
     for key, runs in specs.items():
         if key not in paired:
             ordered.extend(runs)
+    check_init_from(ordered)
     return ordered
+
+
+def check_init_from(runs: Sequence[RunSpec]) -> None:
+    """Raise unless every ``init_from`` names an earlier run without one
+    of its own, trained on the same split (its step 1 is this run's)."""
+    seen: Dict[str, RunSpec] = {}
+    for run in runs:
+        if run.init_from is not None:
+            src = seen.get(run.init_from)
+            if src is None:
+                raise ValueError(f'{run.name}: init_from {run.init_from!r} '
+                                 'is not an earlier run of the registry')
+            if src.init_from is not None:
+                raise ValueError(f'{run.name}: init_from {src.name}, which '
+                                 'starts from another run itself')
+            if src.train_split != run.train_split:
+                raise ValueError(
+                    f'{run.name} trains on {run.train_split!r} but its '
+                    f'init_from {src.name} on {src.train_split!r}')
+        seen[run.name] = run
 
 
 class Bench:
@@ -447,7 +494,10 @@ class Bench:
         parts: Dict[str, Part] = {}
         for run in self.runs:
             parts[f'train/{run.name}'] = Part(
-                f'train/{run.name}', part_train, run=run)
+                f'train/{run.name}',
+                part_train,
+                deps=[f'train/{run.init_from}'] if run.init_from else [],
+                run=run)
             parts[f'eval/{run.name}'] = Part(
                 f'eval/{run.name}',
                 part_eval,
@@ -509,6 +559,12 @@ class Bench:
                 return 'stale', f'{path} is missing'
         return 'done', self._done_detail(part, res)
 
+    def inputs_changed(self, part: Part) -> bool:
+        """Whether ``part``'s result was made from other inputs than now."""
+        res = read_json(self.result_path(part))
+        return bool(part.deps) and res is not None and res.get(
+            'inputs') != self.input_fingerprints(part)
+
     def _has_result(self, name: str) -> bool:
         part = self.parts.get(name)
         return part is not None and osp.isfile(self.result_path(part))
@@ -553,7 +609,8 @@ class Bench:
             eval_split=self.splits[run.eval_split],
             data_root=self.data_root,
             unit=self.unit,
-            batch_size=self.batch_size)
+            batch_size=self.batch_size,
+            init_from=run.init_from)
 
     def build_config(self, run: RunSpec):
         """The full training/test config of ``run`` (an mmengine Config)."""
@@ -585,8 +642,23 @@ class Bench:
         cfg.default_hooks.checkpoint.interval = max(
             1, math.ceil(max_iters / CHECKPOINTS_PER_RUN))
         cfg.default_hooks.checkpoint.max_keep_ckpts = 2
+        keep = self.keep_iters(run)
+        if keep:  # other runs start from these: saved, kept after training
+            cfg.default_hooks.checkpoint.interval = math.gcd(
+                cfg.default_hooks.checkpoint.interval, *keep)
+            cfg.default_hooks.checkpoint.max_keep_ckpts = -1
         cfg.work_dir = self.run_dir(run)
         return cfg
+
+    def run_named(self, name: str) -> RunSpec:
+        return next(r for r in self.runs if r.name == name)
+
+    def keep_iters(self, run: RunSpec) -> List[int]:
+        """Iterations of ``run`` whose checkpoints other runs start from."""
+        return sorted({
+            step1_iter(self.build_config(r))
+            for r in self.runs if r.init_from == run.name
+        })
 
 
 def _jsonable(obj):
@@ -643,7 +715,8 @@ def scale_schedule(cfg, unit: int) -> None:
     phases = [
         p for hook in cfg.get('custom_hooks', None) or []
         if hook.get('type') == 'LEDPhaseHook' for p in hook.phases
-    ] + list(cfg.get('led_phases', None) or [])
+    ] + list(cfg.get('led_phases', None) or []) + list(
+        cfg.get('led_3step_phases', None) or [])
     seen = set()
     for phase in phases:
         if id(phase) not in seen:
@@ -654,6 +727,98 @@ def scale_schedule(cfg, unit: int) -> None:
         ckpt.interval = s(ckpt.interval)
     cfg.max_iters = cfg.train_cfg.max_iters
     cfg.unit = unit
+
+
+def step1_iter(cfg) -> int:
+    """Last iteration of LED's step 1 (the first, 'det', ``LEDPhaseHook``
+    phase) in ``cfg``: where a run with ``init_from`` takes over."""
+    for hook in cfg.get('custom_hooks', None) or []:
+        if hook.get('type') == 'LEDPhaseHook':
+            first = hook.phases[0]
+            if first['name'] != 'det':
+                raise ValueError('init_from needs LED phases that start with '
+                                 f'"det", got {first["name"]!r}')
+            return int(first['end'])
+    raise ValueError('init_from needs a config with an LEDPhaseHook')
+
+
+#: Settings that decide step 1 and must be equal in both configs of an
+#: ``init_from`` pair; of the head and model.train_cfg, the keys both have.
+TWIN_EQUAL = ('model.type', 'model.data_preprocessor', 'model.backbone',
+              'model.neck', 'train_dataloader', 'train_cfg', 'optim_wrapper',
+              'param_scheduler', 'randomness')
+TWIN_COMMON_KEYS = ('model.bbox_head', 'model.train_cfg')
+
+
+def twin_mismatch(src_cfg, dst_cfg) -> List[str]:
+    """Settings of step 1 in which ``dst_cfg`` (LED) differs from
+    ``src_cfg`` (the SSD it starts from); [] when it may start from it."""
+
+    def get(cfg, key):
+        for k in key.split('.'):
+            cfg = cfg.get(k) if cfg is not None else None
+        return _jsonable(cfg)
+
+    bad = [k for k in TWIN_EQUAL if get(src_cfg, k) != get(dst_cfg, k)]
+    for key in TWIN_COMMON_KEYS:
+        src, dst = get(src_cfg, key) or {}, get(dst_cfg, key) or {}
+        bad += [
+            f'{key}.{k}' for k in sorted(set(src) & set(dst))
+            if k != 'type' and src[k] != dst[k]
+        ]
+    return bad
+
+
+def remap_optimizer_state(state: dict, src_names: Sequence[str],
+                          dst_names: Sequence[str]) -> dict:
+    """The optimizer ``state_dict`` of a model with parameters
+    ``src_names`` (in ``model.parameters()`` order) as that of a model with
+    ``dst_names`` (a superset, in its own order): every parameter keeps its
+    state (e.g. Adam's moments and step), the added ones start with none.
+
+    Needs one parameter group over all parameters, as mmengine's default
+    constructor builds without ``paramwise_cfg``.
+    """
+    groups = state['param_groups']
+    if len(groups) != 1 or list(groups[0]['params']) != list(
+            range(len(src_names))):
+        raise ValueError('init_from needs an optimizer with one parameter '
+                         'group over all parameters (no paramwise_cfg)')
+    index = {name: i for i, name in enumerate(dst_names)}
+    missing = [n for n in src_names if n not in index]
+    if missing:
+        raise ValueError(f'parameters missing from the new model: '
+                         f'{missing[:3]}')
+    return dict(
+        state={index[src_names[int(i)]]: v
+               for i, v in state['state'].items()},
+        param_groups=[dict(groups[0], params=list(range(len(dst_names))))])
+
+
+def make_init_checkpoint(src_ckpt: str, src_cfg, dst_cfg,
+                         out_path: str) -> None:
+    """Write the resumable checkpoint a ``dst_cfg`` (LED) run starts from:
+    ``src_ckpt`` of a ``src_cfg`` (SSD) run with the optimizer state
+    re-indexed for the LED model. The LE weights are left out, so on
+    resuming (non-strict) they keep LED's own initialization."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    import mmdet_led  # noqa: F401 - registers LED and the weights-only fix
+    bad = twin_mismatch(src_cfg, dst_cfg)
+    if bad:
+        raise ValueError('init_from: the configs differ in step 1 '
+                         f'settings {bad}')
+    init_default_scope(dst_cfg.get('default_scope', 'mmdet'))
+    names = [[n for n, _ in MODELS.build(c.model).named_parameters()]
+             for c in (src_cfg, dst_cfg)]
+    ckpt = torch.load(src_ckpt, map_location='cpu', weights_only=True)
+    ckpt['optimizer'] = remap_optimizer_state(ckpt['optimizer'], *names)
+    ckpt['meta']['init_from'] = rel(src_ckpt)
+    tmp = out_path + '.tmp'
+    torch.save(ckpt, tmp)
+    os.replace(tmp, out_path)
 
 
 def last_checkpoint(work_dir: str) -> Optional[str]:
@@ -730,8 +895,11 @@ def part_train(bench: Bench, part: Part) -> dict:
     timing_path = osp.join(work, 'benchmark_time.json')
     timing = read_json(timing_path) or dict(seconds=0.0, sessions=[])
     cfg_path = osp.join(work, 'config.py')
-    last = last_checkpoint(work)
     started = time.time()
+    init = None
+    if run.init_from:
+        init = init_checkpoint(bench, run, cfg)
+    last = last_checkpoint(work)
     if not (last and osp.abspath(last) == osp.abspath(final)):
         cfg.dump(cfg_path)
         cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg_path,
@@ -758,6 +926,9 @@ def part_train(bench: Bench, part: Part) -> dict:
                                f'{run.name}; see {rel(work)}')
     if not osp.isfile(final):
         raise RuntimeError(f'{rel(final)} missing after training')
+    keep = bench.keep_iters(run)
+    if keep:
+        prune_checkpoints(work, keep + [max_iters])
     minutes = timing['seconds'] / 60
     if minutes > 30:
         log(f'WARNING {run.name}: {minutes:.1f} min of training, more than '
@@ -777,7 +948,41 @@ def part_train(bench: Bench, part: Part) -> dict:
         batch_size=int(cfg.train_dataloader.batch_size),
         train_minutes=round(minutes, 3),
         sessions=timing['sessions'],
+        init_from=run.init_from,
+        init_checkpoint=init and rel(init[0]),
+        init_iter=init and init[1],
         desc=run.desc)
+
+
+def init_checkpoint(bench: Bench, run: RunSpec, cfg) -> Tuple[str, int]:
+    """``(source checkpoint, iteration)`` that ``run`` starts from: its
+    ``init_from`` run's checkpoint at the end of LED's step 1. Before the
+    first training session the resumable LED version of it is written into
+    the run's work dir and named in its ``last_checkpoint``."""
+    from mmengine.config import Config
+    step = step1_iter(cfg)
+    src_dir = bench.run_dir(bench.run_named(run.init_from))
+    src = osp.join(src_dir, f'iter_{step}.pth')
+    work = bench.run_dir(run)
+    if last_checkpoint(work) is None:
+        if not osp.isfile(src):
+            raise RuntimeError(f'{rel(src)} (step 1 of {run.name}) is '
+                               f'missing; --force train/{run.init_from}')
+        out = osp.join(work, f'init_{run.init_from}_iter_{step}.pth')
+        make_init_checkpoint(src, Config.fromfile(
+            osp.join(src_dir, 'config.py')), cfg, out)
+        with open(osp.join(work, 'last_checkpoint'), 'w') as fh:
+            fh.write(out)
+        log(f'{run.name}: starts from {rel(src)} (iteration {step})')
+    return src, step
+
+
+def prune_checkpoints(work: str, keep: Sequence[int]) -> None:
+    """Delete ``work``'s ``iter_<i>.pth`` except those of ``keep``."""
+    for path in globlib.glob(osp.join(work, 'iter_*.pth')):
+        it = osp.basename(path)[len('iter_'):-len('.pth')]
+        if it.isdigit() and int(it) not in keep:
+            os.remove(path)
 
 
 # -------------------------------------------------------------------------- #
@@ -2404,16 +2609,24 @@ def render_report(results: Dict[str, dict],
         if not name.startswith('train_'):
             continue
         ev = results.get('eval_' + name[len('train_'):], {})
+        init = res.get('init_from')
         rows.append([
             res['run'], res['config'], res['seed'], res['max_iters'],
+            f'{init} at {res["init_iter"]}' if init else '—',
             f(res['train_minutes'], 1) +
             (' **(> 30)**' if res['train_minutes'] > 30 else ''),
             len(res.get('sessions', [])),
             f'`{res["checkpoint"]}`', ev.get('split', '—')
         ])
     if rows:
-        w(table(['run', 'config', 'seed', 'iterations', 'minutes',
-                 'sessions', 'checkpoint', 'eval split'], rows))
+        w(table(['run', 'config', 'seed', 'iterations', 'starts from',
+                 'minutes', 'sessions', 'checkpoint', 'eval split'], rows))
+        if any(r[4] != '—' for r in rows):
+            w('\nAn LED run starts from its SSD run\'s checkpoint at the end '
+              'of LED\'s step 1 (the optimizer state re-indexed, the LE '
+              'module initialized as in a run of its own): step 1 *is* '
+              'that SSD training, so both share it exactly and it is '
+              'trained once; "minutes" are the run\'s own iterations.')
         w('\nAny number can be re-evaluated with MMDetection\'s CLI from the '
           'run\'s dumped config and checkpoint, e.g.\n')
         first = next(r for n, r in sorted(results.items())
@@ -2575,7 +2788,9 @@ def run_parts(bench: Bench,
         if stop_after is not None and (time.time() - t0) / 60 > stop_after:
             outcome[name] = 'not started (--stop-after)'
             continue
-        if status == 'forced' and name.startswith('train/'):
+        if name.startswith('train/') and (status == 'forced' or (
+                status == 'stale' and bench.inputs_changed(part))):
+            # retrain from scratch: forced, or the run it starts from changed
             work = bench.run_dir(part.run)
             if osp.isdir(work):
                 log(f'{name}: --force, deleting {rel(work)}')
@@ -2668,7 +2883,8 @@ def parse_args(argv=None):
         default=1,
         help='training runs side by side, each in a child process with '
         'cpus/JOBS threads (2 on a 2-core machine gave ~1.4x the '
-        'throughput of 1); aggregate parts run afterwards')
+        'throughput of 1); an LED run starts once its SSD run has '
+        'finished; aggregate parts run afterwards')
     parser.add_argument(
         '--stop-after',
         type=float,
@@ -2728,50 +2944,68 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f'signal {signum}')
 
 
-def job_groups(bench: Bench,
-               patterns: Optional[Sequence[str]],
-               jobs: int,
-               force: Sequence[str] = ()) -> List[List[str]]:
-    """Split the selected ``train/<run>`` parts that are unfinished or
-    forced round-robin into ``jobs`` groups, each with the matching
-    ``eval/<run>`` parts."""
+def job_runs(bench: Bench,
+             patterns: Optional[Sequence[str]],
+             force: Sequence[str] = ()) -> List[str]:
+    """The selected runs whose ``train/<run>`` part is unfinished or
+    forced, in registry order."""
     forced = forced_parts(bench, force)
-    runs = [
+    return [
         n[len('train/'):] for n in select(bench.parts, patterns)
         if n.startswith('train/') and (
             n in forced or bench.status(n)[0] != 'done')
     ]
-    groups = []
-    for i in range(min(jobs, len(runs))):
-        groups.append([
-            part for run in runs[i::jobs]
-            for part in (f'train/{run}', f'eval/{run}')
-            if part in bench.parts
-        ])
-    return groups
 
 
-def run_jobs(argv: List[str], groups: List[List[str]]) -> bool:
-    """Run each group in a child ``benchmark.py --parts ...`` process with
-    ``cpus // len(groups)`` threads; True if every child succeeded."""
-    threads = str(max(1, (os.cpu_count() or 1) // len(groups)))
+def next_job(pending: Sequence[str], running: Sequence[str],
+             deps: Dict[str, List[str]]) -> Optional[str]:
+    """The first pending run none of whose ``deps`` (run names) is still
+    pending or running; None if every pending run waits."""
+    waiting = set(pending) | set(running)
+    for run in pending:
+        if not waiting & set(deps.get(run, ())):
+            return run
+    return None
+
+
+def run_jobs(argv: List[str], bench: Bench, runs: Sequence[str],
+             jobs: int) -> bool:
+    """Train ``runs`` (and evaluate each after its training) in up to
+    ``jobs`` child ``benchmark.py --parts train/<run> eval/<run>``
+    processes at a time, each with ``cpus // jobs`` threads; a run starts
+    when a slot is free and the run it starts from (``init_from``) is
+    finished. True if every child succeeded."""
+    jobs = min(jobs, len(runs))
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-    procs = []
-    for group in groups:
-        # argparse keeps the last --jobs/--parts given
-        cmd = [sys.executable, osp.abspath(__file__)] + list(argv) + [
-            '--jobs', '1', '--parts', *group]
-        log(f'job {len(procs)}: {" ".join(group)} ({threads} threads)')
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env))
+    deps = {r.name: [r.init_from] for r in bench.runs if r.init_from}
+    pending, running, ok = list(runs), {}, True
     try:
-        # wait for every child, even after one has failed
-        return all([proc.wait() == 0 for proc in procs])
+        while pending or running:
+            while len(running) < jobs:
+                run = next_job(pending, list(running), deps)
+                if run is None:
+                    break
+                pending.remove(run)
+                group = [p for p in (f'train/{run}', f'eval/{run}')
+                         if p in bench.parts]
+                # argparse keeps the last --jobs/--parts given
+                cmd = [sys.executable, osp.abspath(__file__)] + list(
+                    argv) + ['--jobs', '1', '--parts', *group]
+                log(f'job: {" ".join(group)} ({threads} threads)')
+                running[run] = subprocess.Popen(cmd, cwd=ROOT, env=env)
+            for run, proc in list(running.items()):
+                if proc.poll() is not None:
+                    ok = ok and proc.returncode == 0
+                    del running[run]
+            time.sleep(1)
     except KeyboardInterrupt:
-        for proc in procs:
+        for proc in running.values():
             proc.send_signal(signal.SIGINT)
-        for proc in procs:
+        for proc in running.values():
             proc.wait()
         raise
+    return ok
 
 
 def main(argv=None) -> int:
@@ -2788,11 +3022,13 @@ def main(argv=None) -> int:
     failed = False
     in_jobs: List[str] = []
     if not args.report_only and args.jobs > 1:
-        groups = job_groups(bench, args.parts, args.jobs, args.force)
-        if len(groups) > 1:
+        runs = job_runs(bench, args.parts, args.force)
+        if len(runs) > 1:
             argv = sys.argv[1:] if argv is None else list(argv)
-            failed = not run_jobs(argv, groups)
-            in_jobs = [part for group in groups for part in group]
+            failed = not run_jobs(argv, bench, runs, args.jobs)
+            in_jobs = [
+                p for run in runs for p in (f'train/{run}', f'eval/{run}')
+            ]
     if not args.report_only:
         t0 = time.time()
         outcome = run_parts(bench, args.parts, args.force, args.stop_after,
