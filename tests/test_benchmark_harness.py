@@ -209,7 +209,8 @@ def test_run_config_overrides(bm, tmp_path):
     run = bench.parts['train/abl1_s3'].run
     cfg = bench.build_config(run)
     assert cfg.train_cfg.max_iters == 24
-    assert [p['end'] for p in cfg.custom_hooks[0].phases] == [12, 16, 24]
+    assert [p['end'] for p in cfg.custom_hooks[0].phases] == [12, 24]
+    assert [p['end'] for p in cfg.led_3step_phases] == [12, 16, 24]
     assert cfg.param_scheduler[1].periods == [11, 4, 8]
     assert cfg.param_scheduler[0].end == cfg.param_scheduler[1].begin == 1
     assert cfg.param_scheduler[1].end == 24

@@ -113,12 +113,16 @@ def test_cpu_recipe_keeps_the_step_proportions():
         cfg = load(name)
         unit = cfg.unit
         assert cfg.train_cfg.max_iters == 24 * unit
-        assert [p['end'] for p in cfg.led_phases] == [e // 10000 * unit
-                                                       for e in step_ends]
+        assert [p['end'] for p in cfg.led_3step_phases] == [
+            e // 10000 * unit for e in step_ends]
+        # the CPU recipe's phases (v14): step 1, then joint to the end
+        assert cfg.led_phases == [
+            dict(name='det', end=12 * unit),
+            dict(name='joint', end=24 * unit)]
         cosine = cfg.param_scheduler[-1]
         restarts = [cosine.begin + sum(cosine.periods[:i + 1])
                     for i in range(len(cosine.periods))]
-        assert restarts == [p['end'] for p in cfg.led_phases]
+        assert restarts == [p['end'] for p in cfg.led_3step_phases]
         assert cosine.end == cfg.train_cfg.max_iters
         assert cosine.restart_weights == pytest.approx(
             [v / VALUES[0] for v in start_lrs])
