@@ -546,12 +546,10 @@ class Bench:
                 return 'ready', self._ready_detail(part)
             return 'blocked', 'needs ' + ', '.join(missing[:4]) + (
                 ' ...' if len(missing) > 4 else '')
-        if part.deps:
-            inputs = self.input_fingerprints(part)
-            if res.get('inputs') != inputs:
-                if not part.aggregate and missing:
-                    return 'blocked', 'needs ' + ', '.join(missing)
-                return 'stale', 'inputs changed since it ran'
+        if self.inputs_changed(part, res):
+            if not part.aggregate and missing:
+                return 'blocked', 'needs ' + ', '.join(missing)
+            return 'stale', 'inputs changed since it ran'
         for key in ('checkpoint', 'raw_outputs'):  # deleted by hand?
             path = res.get(key) if part.name.split('/')[0] in (
                 'train', 'eval') else None
@@ -559,9 +557,11 @@ class Bench:
                 return 'stale', f'{path} is missing'
         return 'done', self._done_detail(part, res)
 
-    def inputs_changed(self, part: Part) -> bool:
-        """Whether ``part``'s result was made from other inputs than now."""
-        res = read_json(self.result_path(part))
+    def inputs_changed(self, part: Part, res: Optional[dict] = None) -> bool:
+        """Whether ``part``'s result (``res``, read from its JSON if not
+        given) was made from other inputs than now."""
+        if res is None:
+            res = read_json(self.result_path(part))
         return bool(part.deps) and res is not None and res.get(
             'inputs') != self.input_fingerprints(part)
 
@@ -2793,7 +2793,8 @@ def run_parts(bench: Bench,
             # retrain from scratch: forced, or the run it starts from changed
             work = bench.run_dir(part.run)
             if osp.isdir(work):
-                log(f'{name}: --force, deleting {rel(work)}')
+                why = '--force' if status == 'forced' else 'inputs changed'
+                log(f'{name}: {why}, deleting {rel(work)}')
                 shutil.rmtree(work)
         if status in ('forced', 'stale') and osp.isfile(
                 bench.result_path(part)):
