@@ -44,12 +44,13 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+
+import mmdet_led  # noqa: F401,I001 - first: NMS fallback for mmcv-lite
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-import mmdet_led  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIRS = {

@@ -8,6 +8,9 @@ import os.path as osp
 import warnings
 from copy import deepcopy
 
+# first: with mmcv-lite it sets up the NMS fallback before mmdet loads
+# mmcv.ops
+import mmdet_led  # noqa: F401,I001
 from mmengine import ConfigDict
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -17,7 +20,6 @@ from mmdet.evaluation import DumpDetResults
 from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import mmdet_led  # noqa: F401
 
 
 # TODO: support fuse_conv_bn and format_only

@@ -6,13 +6,15 @@ import argparse
 import os
 import os.path as osp
 
+# first: with mmcv-lite it sets up the NMS fallback before mmdet loads
+# mmcv.ops
+import mmdet_led  # noqa: F401,I001
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import mmdet_led  # noqa: F401
 
 
 def parse_args():

@@ -4,7 +4,7 @@
 # 11-point mAP@0.5 like the paper.
 dataset_type = 'VOCDataset'
 data_root = 'data/VOCdevkit/'
-input_size = 192
+img_size = 192  # mmdet's SSD model bases own `input_size`
 mean = [123.675, 116.28, 103.53]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -13,7 +13,7 @@ train_pipeline = [
         type='MinIoURandomCrop',
         min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
         min_crop_size=0.3),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='PhotoMetricDistortion',
@@ -25,7 +25,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
         type='PackDetInputs',
