@@ -17,6 +17,8 @@ Optional extras (new flags; without them the output is unchanged):
   SGD step) of SSD and LED on the same synthetic batch, interleaved, LED in
   its ``'joint'`` phase (all losses, everything trainable); medians of
   ``--train-runs`` after ``--train-warmup`` and the LED/SSD ratio;
+* ``--count-ops``: aten ops per image of the head forward and of the
+  post-processing (see :func:`count_ops`): what batch-1 GPU time follows;
 * ``--memory``: peak memory of ``--memory-passes`` inference passes per
   model and batch size, each model in a fresh subprocess: on CPU the
   process's peak RSS (Linux ``VmHWM``, reset after the imports;
@@ -142,6 +144,53 @@ def time_pair(models: Dict[str, nn.Module], size: int, batch: int,
             post_ms=1e3 * statistics.median(post),
             net_ms_min=1e3 * min(t['net']),
             net_ms_max=1e3 * max(t['net']))
+    return out
+
+
+#: aten ops that only make a view (no kernel runs for them on a GPU).
+VIEW_OPS = frozenset({
+    'aten::view', 'aten::reshape', 'aten::slice', 'aten::select',
+    'aten::unsqueeze', 'aten::squeeze', 'aten::detach', 'aten::permute',
+    'aten::expand', 'aten::as_strided', 'aten::t', 'aten::transpose',
+    'aten::alias', 'aten::unbind', 'aten::split', 'aten::chunk',
+    'aten::narrow', 'aten::_unsafe_view', 'aten::lift_fresh'
+})
+
+
+def count_ops(models: Dict[str, nn.Module], size: int,
+              device: str) -> Dict[str, dict]:
+    """Top-level aten ops of the head's forward and of its post-processing
+    (``predict_by_feat``: decoding, scoring, NMS) for one image.
+
+    At batch 1 on a GPU both are launch-bound: their time follows the
+    number of ops (kernel launches), not the MACs. ``compute`` leaves out
+    the ops that only make a view. Deterministic for a given torch build.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    inputs, samples = dummy_batch(1, size, device)
+    metas = [s.metainfo for s in samples]
+    out = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            head = model.bbox_head
+            feats = model.extract_feat(inputs)
+            outs = head(feats)
+            counts = {}
+            for part, fn in (('head_forward', lambda: head(feats)),
+                             ('post', lambda: head.predict_by_feat(
+                                 *outs, batch_img_metas=metas))):
+                fn()  # warm-up
+                with profile(activities=[ProfilerActivity.CPU]) as prof:
+                    fn()
+                ops = [e.name for e in prof.events()
+                       if e.cpu_parent is None and e.name.startswith('aten::')]
+                counts[part] = dict(
+                    all=len(ops),
+                    compute=sum(1 for o in ops if o not in VIEW_OPS))
+            out[name] = counts
+    for part in ('head_forward', 'post'):
+        out[f'ratio_{part}'] = (out['led'][part]['compute'] /
+                                out['ssd'][part]['compute'])
     return out
 
 
@@ -337,6 +386,11 @@ def main() -> None:
         'model and batch size')
     parser.add_argument('--memory-passes', type=int, default=10)
     parser.add_argument(
+        '--count-ops',
+        action='store_true',
+        help='also count the aten ops of the head forward and the '
+        'post-processing per image (what launch-bound GPU time follows)')
+    parser.add_argument(
         '--memory-child', nargs=4, help=argparse.SUPPRESS,
         metavar=('CONFIG', 'SIZE', 'BATCH', 'PASSES'))
     args = parser.parse_args()
@@ -390,6 +444,15 @@ def main() -> None:
         print(f'[{pair}] LE module: {entry["params"]["le_module"] / 1e6:.2f} M '
               f'params, {entry["gmacs"]["le_module"]:.3f} of '
               f'{entry["gmacs"]["led"]:.2f} GMACs per image', flush=True)
+        if args.count_ops:
+            c = count_ops(models, size, args.device)
+            entry['ops'] = c
+            print(f'[{pair} ops/image] head forward SSD '
+                  f'{c["ssd"]["head_forward"]["compute"]}, LED '
+                  f'{c["led"]["head_forward"]["compute"]} | post-processing '
+                  f'SSD {c["ssd"]["post"]["compute"]}, LED '
+                  f'{c["led"]["post"]["compute"]} (non-view aten ops)',
+                  flush=True)
         if args.train_step:
             t = time_train_step(models, size, args.train_batch,
                                 args.train_runs, args.train_warmup,

@@ -1,5 +1,4 @@
 import copy
-from collections import defaultdict
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -290,51 +289,55 @@ class LEDHead(SSDHead):
         if thr_on not in ('conf', 'cls'):
             raise ValueError(f"score_thr_on must be 'conf' or 'cls', "
                              f'got {thr_on!r}')
-        mlvl = defaultdict(list)
-        for cls_score, bbox_pred, le_pred, priors in zip(
-                cls_score_list, bbox_pred_list, score_factor_list,
-                mlvl_priors):
-            bbox_pred = bbox_pred.permute(1, 2, 0).reshape(-1, 4)
-            cls_prob = cls_score.permute(1, 2, 0).reshape(
-                -1, self.cls_out_channels).softmax(-1)[:, :-1]
-            if le_pred is None:
-                quality = cls_prob.new_ones(cls_prob.size(0), 3)
-                conf_loc = quality[:, 0]
-                conf = cls_prob
-            else:
-                quality = self.le_module.decode(self.le_module.flatten(le_pred))
-                conf_loc = loc_confidence(*quality.unbind(-1), lam=lam)
-                conf = combine_scores(cls_prob, conf_loc[:, None], mode, sigma)
-            score_thr = cfg.get('score_thr', 0)
-            if thr_on == 'cls':
-                # below-threshold class scores drop out of the ranking
-                conf = conf.masked_fill(cls_prob <= score_thr, -1)
-                score_thr = -1
-            scores, labels, _, kept = filter_scores_and_topk(
-                conf, score_thr, cfg.get('nms_pre', -1),
-                dict(
-                    bbox_pred=bbox_pred,
-                    priors=priors,
-                    cls_prob=cls_prob,
-                    conf_loc=conf_loc,
-                    quality=quality))
-            mlvl['bbox_pred'].append(kept['bbox_pred'])
-            mlvl['priors'].append(kept['priors'])
-            mlvl['scores'].append(scores)
-            mlvl['labels'].append(labels)
-            mlvl['cls_scores'].append(kept['cls_prob'].gather(
-                1, labels[:, None]).squeeze(1))
-            mlvl['loc_scores'].append(kept['conf_loc'])
-            if cfg.get('return_loc_quality', False):
-                mlvl['loc_quality'].append(kept['quality'])
+        # every level at once: the per-anchor maths (softmax, LE decoding,
+        # scoring) runs once per image instead of once per level, which
+        # halves the ops (kernel launches on a GPU) of LED's post-processing
+        cls_prob = torch.cat([
+            c.permute(1, 2, 0).reshape(-1, self.cls_out_channels)
+            for c in cls_score_list
+        ]).softmax(-1)[:, :-1]
+        if score_factor_list[0] is None:
+            quality = cls_prob.new_ones(cls_prob.size(0), 3)
+            conf_loc = quality[:, 0]
+            conf = cls_prob
+        else:
+            quality = self.le_module.decode(
+                torch.cat([self.le_module.flatten(p)
+                           for p in score_factor_list]))
+            conf_loc = loc_confidence(*quality.unbind(-1), lam=lam)
+            conf = combine_scores(cls_prob, conf_loc[:, None], mode, sigma)
+        score_thr = cfg.get('score_thr', 0)
+        if thr_on == 'cls':
+            # below-threshold class scores drop out of the ranking
+            conf = conf.masked_fill(cls_prob <= score_thr, -1)
+            score_thr = -1
+        # nms_pre per level, as in BaseDenseHead
+        scores, labels, keep = [], [], []
+        start = 0
+        for priors in mlvl_priors:
+            end = start + priors.size(0)
+            level_scores, level_labels, level_keep, _ = \
+                filter_scores_and_topk(conf[start:end], score_thr,
+                                       cfg.get('nms_pre', -1))
+            scores.append(level_scores)
+            labels.append(level_labels)
+            keep.append(level_keep + start)
+            start = end
+        keep, labels = torch.cat(keep), torch.cat(labels)
+        bbox_pred = torch.cat(
+            [b.permute(1, 2, 0).reshape(-1, 4) for b in bbox_pred_list])
 
         results = InstanceData()
         results.bboxes = self.bbox_coder.decode(
-            cat_boxes(mlvl.pop('priors')),
-            torch.cat(mlvl.pop('bbox_pred')),
+            cat_boxes(mlvl_priors)[keep],
+            bbox_pred[keep],
             max_shape=img_meta['img_shape'])
-        for key, values in mlvl.items():
-            setattr(results, key, torch.cat(values))
+        results.scores = torch.cat(scores)
+        results.labels = labels
+        results.cls_scores = cls_prob[keep, labels]
+        results.loc_scores = conf_loc[keep]
+        if cfg.get('return_loc_quality', False):
+            results.loc_quality = quality[keep]
         return self._bbox_post_process(
             results=results,
             cfg=cfg,
