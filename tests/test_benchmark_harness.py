@@ -750,3 +750,39 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
                   dict(bench.result('train/ssd_s0'), finished=before + 'x'))
     assert bench.status('train/led_s0') == (
         'stale', 'inputs changed since it ran')
+
+
+def test_vgg16_registry_for_the_gpu(bm, tmp_path):
+    """--registry vgg16: the paper's pair from scratch, LED from its SSD's
+    step 1, unit-scaled like the CPU recipe; its report says GPU."""
+    args = bm.parse_args([
+        '--registry', 'vgg16', '--seeds', '0', '--unit', '19',
+        '--results-dir', str(tmp_path / 'gpu' / 'results'), '--work-root',
+        str(tmp_path / 'work')
+    ])
+    bench = bm.bench_from_args(args)
+    assert bench.registry is bm.VGG16_RUNS
+    train = [p for p in bench.parts if p.startswith('train/')]
+    assert train == ['train/ssd_s0', 'train/led_s0']
+    assert 'sweep' not in bench.parts
+    assert bench.parts['train/led_s0'].deps == ['train/ssd_s0']
+    ssd = bench.build_config(bench.run_named('ssd_s0'))
+    led = bench.build_config(bench.run_named('led_s0'))
+    assert ssd.model.bbox_head.type == 'SSDHead'
+    assert led.model.bbox_head.type == 'LEDHead'
+    assert ssd.model.backbone.type == 'SSDVGG'
+    assert ssd.model.backbone.init_cfg is None  # from scratch
+    assert ssd.train_cfg.max_iters == led.train_cfg.max_iters == 24 * 19
+    assert bm.step1_iter(led) == 12 * 19
+    assert bm.twin_mismatch(ssd, led) == []
+    assert ssd.train_dataloader.batch_size == 32
+    assert ssd.optim_wrapper.optimizer.lr == 2e-4
+    assert ssd.train_dataloader.dataset.ann_file.endswith('trainval.txt')
+    bm.write_report(bench)
+    text = (tmp_path / 'gpu' / 'README.md').read_text()
+    assert text.startswith(
+        '# Evidence benchmark: LED vs SSD on VOC2007 (VGG16 pair, GPU)')
+    assert '2 CPU cores, no GPU' not in text
+    # the CPU registry keeps its own report
+    cpu = bm.bench_from_args(bm.parse_args([]))
+    assert cpu.registry is bm.RUNS and cpu.setting is None
