@@ -257,7 +257,8 @@ VALIDATE_DURING_TRAINING = False
 SPEED_ARGS = [
     '--pairs', 'vgg16', 'cpu', '--batch-sizes', '1', '8', '--runs', '30',
     '--warmup', '5', '--train-step', '--train-batch', '8', '--train-runs',
-    '10', '--train-warmup', '3', '--memory', '--memory-passes', '10'
+    '10', '--train-warmup', '3', '--memory', '--memory-passes', '10',
+    '--count-ops'
 ]
 #: --quick: toy data, tiny schedule, own directories.
 QUICK = dict(
@@ -270,7 +271,7 @@ QUICK = dict(
         '--pairs', 'vgg16', 'cpu', '--batch-sizes', '1', '--runs', '3',
         '--warmup', '1', '--train-step', '--train-batch', '2',
         '--train-runs', '2', '--train-warmup', '1', '--memory',
-        '--memory-passes', '1'
+        '--memory-passes', '1', '--count-ops'
     ])
 #: Paper's full LED300 recipe, for the machine-constraints paragraph.
 PAPER_ITERS, PAPER_BATCH = 240000, 28
@@ -2606,10 +2607,14 @@ def render_report(results: Dict[str, dict],
             t = e.get('train_step')
             mem = e.get('memory', {})
             p = e['params']
+            ops = e.get('ops')
             rows.append([
                 pair,
                 f'{p["le_module"] / 1e6:.2f} M of {p["led"] / 1e6:.2f} M',
                 f'{e["gmacs"]["le_module"]:.3f} of {e["gmacs"]["led"]:.2f}',
+                ' / '.join(
+                    f'{ops["ssd"][k]["compute"]} -> {ops["led"][k]["compute"]}'
+                    for k in ('head_forward', 'post')) if ops else '—',
                 (f'{t["ssd"]["step_ms"]:.0f} / {t["led"]["step_ms"]:.0f} ms '
                  f'(batch {t["batch"]}): **{t["ratio"]:.3f}**') if t else '—',
                 '; '.join(
@@ -2618,9 +2623,14 @@ def render_report(results: Dict[str, dict],
                     for b, m in mem.items()) or '—'
             ])
         w('\n' + table([
-            'model', 'LE params', 'LE GMACs / image', 'train step SSD / LED '
+            'model', 'LE params', 'LE GMACs / image',
+            'ops / image SSD -> LED: head / post', 'train step SSD / LED '
             '(joint phase): LED/SSD', 'peak memory SSD / LED (ratio)'
         ], rows))
+        w('\nOps: non-view aten ops per image of the head forward and of '
+          'the post-processing (decoding, LE scoring, NMS), '
+          '`--count-ops`; on a GPU at batch 1 their time follows the op '
+          'count (kernel launches), not the MACs.')
         w('\nTraining step: forward, losses, backward and SGD step on the '
           'same synthetic batch, interleaved, median after warm-up. Peak '
           'memory: a fresh process per model doing the inference passes; '
