@@ -786,3 +786,7 @@ def test_vgg16_registry_for_the_gpu(bm, tmp_path):
     # the CPU registry keeps its own report
     cpu = bm.bench_from_args(bm.parse_args([]))
     assert cpu.registry is bm.RUNS and cpu.setting is None
+    # the CPU recipe trained on a GPU says so in its report
+    on_gpu = bm.bench_from_args(bm.parse_args(['--setting', 'cpu-gpu']))
+    assert on_gpu.registry is bm.RUNS
+    assert on_gpu.setting[0] == 'CPU recipe, trained on a GPU'

