@@ -715,17 +715,19 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
     from mmdet_led.utils.toy_voc import make_toy_voc
     root = make_toy_voc(str(tmp_path / 'voc'), 6, 2)
     plain = dict(seeds='all', options={})
+    le_fast = dict(seeds='all', options=bm._le_lr_mult(10.0))
     registry = dict(
         ssd=dict(plain, config=bm.CPU_SSD),
         led=dict(plain, config=bm.CPU_LED, init_from='ssd'),
-        alone=dict(plain, config=bm.CPU_LED))
+        alone=dict(plain, config=bm.CPU_LED),
+        fast=dict(le_fast, config=bm.CPU_LED, init_from='ssd'),
+        fastalone=dict(le_fast, config=bm.CPU_LED))
     bench = make_bench(
         bm, tmp_path, seeds=[0], data_root=f'{root}/', unit=1,
         registry=registry)
     bench.batch_size, bench.num_workers = 2, 0
     assert bm.run_parts(bench, ['train/*']) == {
-        'train/ssd_s0': 'done', 'train/led_s0': 'done',
-        'train/alone_s0': 'done'}
+        f'train/{name}_s0': 'done' for name in registry}
     work = tmp_path / 'work'
     # the SSD keeps its step-1 checkpoint (and the final one) only
     assert sorted(p.name for p in (work / 'ssd_s0').glob('iter_*.pth')) == [
@@ -739,11 +741,16 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
         return torch.load(work / run / 'iter_24.pth', map_location='cpu',
                           weights_only=True)['state_dict']
 
-    led, alone = weights('led_s0'), weights('alone_s0')
-    assert led.keys() == alone.keys()
-    assert any('le_module' in k for k in led)
-    for key, value in alone.items():
-        assert torch.equal(led[key], value), key
+    # with the LE module at 10x the LR (paramwise_cfg: one optimizer group
+    # per parameter) too, its optimizer and LR schedules re-mapped
+    for a, b in (('led', 'alone'), ('fast', 'fastalone')):
+        led, alone = weights(f'{a}_s0'), weights(f'{b}_s0')
+        assert led.keys() == alone.keys()
+        assert any('le_module' in k for k in led)
+        for key, value in alone.items():
+            assert torch.equal(led[key], value), (a, key)
+    le = [k for k in led if 'le_module' in k and k.endswith('weight')][0]
+    assert not torch.equal(weights('led_s0')[le], led[le])
     # a retrained SSD makes its LED stale: it is retrained from the new one
     before = bench.result('train/ssd_s0')['finished']
     bm.write_json(bench.result_path(bench.parts['train/ssd_s0']),
