@@ -194,6 +194,31 @@ def test_optimizer_state_is_reindexed_for_the_larger_model(bm):
         dict(opt.state_dict()['param_groups'][0], params=[2, 3])])
     with pytest.raises(ValueError, match='one parameter'):
         bm.remap_optimizer_state(two, *names)
+    # one group per parameter (paramwise_cfg): the LE layer at 10x the LR
+    # is fine, a layer of the step-1 model at another LR is not
+    groups = [dict(params=[i], lr=0.1 * (10 if 'le' in n else 1),
+                   weight_decay=0.01) for i, n in enumerate(names[1])]
+    mults = bm.group_mults(groups, dict(lr=0.1, weight_decay=0.01))
+    assert [m['lr'] for m in mults] == [1, 1, 10, 10, 1, 1]
+    assert mults[2]['initial_lr'] == 10 and mults[2]['weight_decay'] == 1
+    src = copy.deepcopy(opt.state_dict())
+    src['param_groups'][0]['initial_lr'] = 0.1
+    state = bm.remap_optimizer_state(src, names[0], names[1], groups, mults)
+    assert [g['params'] for g in state['param_groups']] == [[i]
+                                                            for i in range(6)]
+    assert [g['lr'] for g in state['param_groups']] == pytest.approx(
+        [0.1, 0.1, 1.0, 1.0, 0.1, 0.1])
+    assert state['param_groups'][2]['initial_lr'] == pytest.approx(1.0)
+    assert state['param_groups'][2]['betas'] == (0.9, 0.999)
+    sched = bm.remap_scheduler_state(
+        dict(param_name='lr', base_values=[0.1], _last_value=[0.01],
+             last_step=3), mults)
+    assert sched['base_values'] == pytest.approx([0.1, 0.1, 1, 1, 0.1, 0.1])
+    assert sched['_last_value'][2] == pytest.approx(0.1)
+    assert sched['last_step'] == 3
+    bad = [dict(m, lr=10.0) for m in mults]
+    with pytest.raises(ValueError, match='a.weight'):
+        bm.remap_optimizer_state(src, names[0], names[1], groups, bad)
 
 
 def test_run_config_overrides(bm, tmp_path):
