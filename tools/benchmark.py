@@ -995,15 +995,23 @@ def make_init_checkpoint(src_ckpt: str, src_cfg, dst_cfg,
     model = MODELS.build(dst_cfg.model)
     ckpt = torch.load(src_ckpt, map_location='cpu', weights_only=True)
     if dst_cfg.optim_wrapper.get('paramwise_cfg'):
-        optim = build_optim_wrapper(model, copy.deepcopy(
-            dst_cfg.optim_wrapper)).optimizer
+        wrapper = build_optim_wrapper(model,
+                                      copy.deepcopy(dst_cfg.optim_wrapper))
+        optim = wrapper.optimizer
         name_of = {id(p): n for n, p in model.named_parameters()}
         dst_names = [name_of[id(p)] for g in optim.param_groups
                      for p in g['params']]
         groups = optim.state_dict()['param_groups']
         mults = group_mults(groups, optim.defaults)
+        src_group = ckpt['optimizer']['param_groups'][0]
         ckpt['optimizer'] = remap_optimizer_state(
             ckpt['optimizer'], src_names, dst_names, groups, mults)
+        if wrapper.base_param_settings is not None:
+            # mmengine's extra group of a multi-group wrapper, which the
+            # schedulers step last and the log shows as base_lr
+            ckpt['optimizer']['base_param_settings'] = dict(
+                src_group, params=wrapper.base_param_settings['params'])
+            mults = mults + [{}]
         scheds = ckpt.get('param_schedulers') or []
         ckpt['param_schedulers'] = [
             remap_scheduler_state(s, mults) for s in scheds]
