@@ -774,8 +774,10 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
         assert any('le_module' in k for k in led)
         for key, value in alone.items():
             assert torch.equal(led[key], value), (a, key)
-    ends = [torch.load(work / run / 'iter_24.pth', map_location='cpu',
-                       weights_only=True) for run in ('fast_s0', 'fastalone_s0')]
+    ends = [
+        torch.load(work / run / 'iter_24.pth', map_location='cpu',
+                   weights_only=True) for run in ('fast_s0', 'fastalone_s0')
+    ]
     assert ends[0]['optimizer']['base_param_settings']['lr'] == ends[1][
         'optimizer']['base_param_settings']['lr'] > 0  # the logged base_lr
     assert [s['base_values'] for s in ends[0]['param_schedulers']] == [
