@@ -1,7 +1,8 @@
 # CPU LED of the evidence benchmark and `make demo`: the pretrained
 # EfficientNet-Lite0 SSDLite baseline with LEDHead (LE convs depthwise-
 # separable with BN + ReLU6, like the head), trained in the paper's three
-# steps (scaled down, see _base_/schedules/led_3step_cpu.py).
+# steps (scaled down, see _base_/schedules/led_3step_cpu.py), its LE module
+# at 10x the LR (recipe v16).
 _base_ = [
     './ssdlite_efficientnetlite0_192_voc07_cpu.py',
     './_base_/models/led_head.py'
@@ -12,3 +13,4 @@ model = dict(
     train_cfg={{_base_.led_train_cfg}},
     test_cfg={{_base_.led_test_cfg}})
 custom_hooks = [dict(type='LEDPhaseHook', phases={{_base_.led_phases}})]
+optim_wrapper = dict(paramwise_cfg={{_base_.led_paramwise}})
