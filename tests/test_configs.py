@@ -128,6 +128,30 @@ def test_cpu_recipe_keeps_the_step_proportions():
             [v / VALUES[0] for v in start_lrs])
 
 
+def test_cpu_led_speeds_up_only_the_le_module():
+    """v16: the benchmark's LED gives its LE module 10x the LR and every
+    other parameter the SSD's, so LED's step 1 stays SSD's."""
+    from mmengine.optim import build_optim_wrapper
+    register_all_modules()
+    cfg = load('ledlite_efficientnetlite0_192_voc07_cpu.py')
+    model = MODELS.build(cfg.model)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    base = cfg.optim_wrapper.optimizer.lr
+    lr_of = {id(p): g['lr'] for g in optim.param_groups for p in g['params']}
+    le = fast = 0
+    for name, param in model.named_parameters():
+        if not param.requires_grad:  # frozen stages: not in the optimizer
+            assert id(param) not in lr_of, name
+            continue
+        in_le = name.startswith('bbox_head.le_module.')
+        assert lr_of[id(param)] == pytest.approx(base * (10 if in_le else 1))
+        le += in_le
+        fast += lr_of[id(param)] > base
+    assert le == fast > 0
+    assert 'paramwise_cfg' not in load(
+        'ssdlite_efficientnetlite0_192_voc07_cpu.py').optim_wrapper
+
+
 @pytest.mark.parametrize(
     'path',
     sorted(glob.glob(osp.join(REPO, 'benchmarks', 'recipe_search', 'v*.py'))),
