@@ -739,10 +739,12 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
 
     from mmdet_led.utils.toy_voc import make_toy_voc
     root = make_toy_voc(str(tmp_path / 'voc'), 6, 2)
-    plain = dict(seeds='all', options={})
+    # the CPU LED's own paramwise_cfg (LE module at 10x the LR) switched
+    # off for led/alone, so both optimizer layouts are checked
+    plain = dict(seeds='all', options={'optim_wrapper.paramwise_cfg': None})
     le_fast = dict(seeds='all', options=bm._le_lr_mult(10.0))
     registry = dict(
-        ssd=dict(plain, config=bm.CPU_SSD),
+        ssd=dict(seeds='all', options={}, config=bm.CPU_SSD),
         led=dict(plain, config=bm.CPU_LED, init_from='ssd'),
         alone=dict(plain, config=bm.CPU_LED),
         fast=dict(le_fast, config=bm.CPU_LED, init_from='ssd'),
@@ -778,6 +780,9 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
         torch.load(work / run / 'iter_24.pth', map_location='cpu',
                    weights_only=True) for run in ('fast_s0', 'fastalone_s0')
     ]
+    one_group = torch.load(work / 'led_s0' / 'iter_24.pth', map_location='cpu',
+                           weights_only=True)['optimizer']['param_groups']
+    assert len(one_group) == 1 < len(ends[0]['optimizer']['param_groups'])
     assert ends[0]['optimizer']['base_param_settings']['lr'] == ends[1][
         'optimizer']['base_param_settings']['lr'] > 0  # the logged base_lr
     assert [s['base_values'] for s in ends[0]['param_schedulers']] == [
