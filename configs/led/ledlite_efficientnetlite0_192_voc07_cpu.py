@@ -1,8 +1,8 @@
 # CPU LED of the evidence benchmark and `make demo`: the pretrained
 # EfficientNet-Lite0 SSDLite baseline with LEDHead (LE convs depthwise-
-# separable with BN + ReLU6, like the head), trained in the paper's three
-# steps (scaled down, see _base_/schedules/led_3step_cpu.py), its LE module
-# at 10x the LR (recipe v16).
+# separable with BN + ReLU6, like the head), on the paper's step lengths
+# scaled down (_base_/schedules/led_3step_cpu.py): the detector alone, then
+# detector and LE jointly (recipe v14), the LE module at 10x the LR (v16).
 _base_ = [
     './ssdlite_efficientnetlite0_192_voc07_cpu.py',
     './_base_/models/led_head.py'
