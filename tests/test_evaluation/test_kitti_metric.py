@@ -23,7 +23,7 @@ from mmdet_led.datasets.kitti_utils import (format_kitti_result_line,
 from mmdet_led.evaluation.functional import (get_thresholds, image_box_overlap,
                                              kitti_eval_2d)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / '..' / 'shared' / 'data'
 LABELS = DATA / 'kitti_labels' / 'training' / 'label_2'
 LEVELS = ('easy', 'moderate', 'hard')

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'led' / 'kitti' / 'ssd_vgg16_1920x576_180k_kitti-car.py'
 KITTI_MINI = REPO / '..' / 'shared' / 'data' / 'kitti_mini'
 

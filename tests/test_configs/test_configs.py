@@ -10,7 +10,7 @@ from mmengine.config import Config
 import mmdet_led  # noqa: F401
 from test_lr_schedule import MILESTONES, VALUES
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
     f for f in glob.glob(osp.join(REPO, 'configs', 'led', '**', '*.py'),
                          recursive=True)

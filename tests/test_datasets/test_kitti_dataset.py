@@ -12,7 +12,7 @@ from mmdet_led.datasets.kitti_utils import (parse_kitti_label_file,
                                             parse_kitti_label_line,
                                             read_kitti_ids, read_png_size)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / '..' / 'shared' / 'data'
 KITTI_MINI = DATA / 'kitti_mini'
 KITTI_LABELS = DATA / 'kitti_labels' / 'training' / 'label_2'
