@@ -1,22 +1,12 @@
 #!/usr/bin/env bash
-
+# Distributed testing with torchrun, one process per GPU:
+#   tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
+# Same launcher settings as tools/dist_train.sh (NNODES, NODE_RANK,
+# MASTER_ADDR, PORT, PYTHON), which it calls.
+set -euo pipefail
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.launch \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    $(dirname "$0")/test.py \
-    $CONFIG \
-    $CHECKPOINT \
-    --launcher pytorch \
-    ${@:4}
+shift 3
+LED_TOOL=test.py exec "$(dirname "$0")/dist_train.sh" \
+    "$CONFIG" "$GPUS" "$CHECKPOINT" "$@"

@@ -1,9 +1,10 @@
-from .compat import (allow_mmengine_checkpoints, apply_compat_fixes,
-                     fix_history_buffer_pickling, fix_ssd_head_predict,
-                     mmengine_checkpoint_globals)
-from .toy_voc import TOY_CLASSES, make_toy_voc
+from .env_info import (collect_env_info, env_summary, parse_cpuinfo,
+                       parse_onednn_verbose, parse_torch_config,
+                       probe_onednn)
+from .mmdet_tools import mmdet_tool_path, run_mmdet_tool
 
 __all__ = [
-    'TOY_CLASSES', 'allow_mmengine_checkpoints', 'apply_compat_fixes',
-    'fix_history_buffer_pickling', 'fix_ssd_head_predict', 'make_toy_voc', 'mmengine_checkpoint_globals'
+    'collect_env_info', 'env_summary', 'parse_cpuinfo',
+    'parse_onednn_verbose', 'parse_torch_config', 'probe_onednn',
+    'mmdet_tool_path', 'run_mmdet_tool'
 ]

@@ -5,9 +5,9 @@ import sys
 import pytest
 import torch
 
-from mmdet_led.utils.mmcv_ops_fallback import (FALLBACK_FLAG, greedy_nms,
-                                               install_mmcv_ops_fallback,
-                                               make_ext_module)
+from mmdet_led.patches.mmcv_ops_fallback import (FALLBACK_FLAG, greedy_nms,
+                                                 install_mmcv_ops_fallback,
+                                                 make_ext_module)
 
 from conftest import REPO
 
@@ -72,6 +72,7 @@ def test_real_ops_left_alone():
     assert not getattr(sys.modules['mmcv._ext'], FALLBACK_FLAG, False)
 
 
+@pytest.mark.slow
 def test_mmcv_without_ops_runs_ssd_postprocessing():
     """With ``mmcv._ext`` unloadable (as with mmcv-lite), ``import
     mmdet_led`` makes mmdet importable and mmdet's batched_nms work."""

@@ -1,7 +1,7 @@
-"""NMS for an mmcv without compiled ops (``mmcv-lite``, or a failed build).
+"""mmcv 2.1 without compiled ops (``mmcv-lite``, or a failed build): no NMS.
 
-MMDetection imports ``mmcv.ops`` everywhere, and every ``mmcv.ops`` module
-loads the compiled extension ``mmcv._ext`` at import time, so with
+Every ``mmcv.ops`` module loads the compiled extension ``mmcv._ext`` at
+import time, and MMDetection imports ``mmcv.ops`` everywhere, so with
 ``mmcv-lite`` not even ``import mmdet.models`` works. SSD and LED need a
 single compiled op, NMS. When ``mmcv._ext`` cannot be imported, this
 registers a stand-in module under that name whose ``nms`` is
@@ -9,9 +9,10 @@ registers a stand-in module under that name whose ``nms`` is
 torchvision is absent); any other op raises ``NotImplementedError`` when it
 is *called*, so only models that need it fail, with a clear message.
 
-It must run before anything imports ``mmcv.ops``: ``import mmdet_led`` does
-it first thing, and our ``tools/*.py`` import ``mmdet_led`` before mmdet.
-Where the real extension loads, nothing is changed.
+It must run before anything imports ``mmcv.ops``: ``import mmdet_led`` runs
+it first (:func:`mmdet_led.patches.apply_patches`), and ``tools/*.py``
+import ``mmdet_led`` before mmdet. Where the real extension loads, nothing
+is changed.
 """
 import importlib
 import importlib.machinery

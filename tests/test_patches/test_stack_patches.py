@@ -1,6 +1,6 @@
-"""The stack's known breakages, fixed by ``import mmdet_led``.
+"""The stack's known upstream bugs, fixed by ``import mmdet_led``.
 
-Each test fails without its fix in :mod:`mmdet_led.utils.compat`.
+Each test fails without its patch in :mod:`mmdet_led.patches`.
 """
 import io
 import pickletools
