@@ -1,16 +1,19 @@
 """Loc-quality calibration: correlations and binned reliability curves.
 
-Pure numpy (plus ``scipy.stats.rankdata``), used by ``tools/benchmark.py``
-to relate a detection's predicted localization quality (or any confidence)
-to its true IoU with the ground truth.
+Pure numpy and ``scipy.stats``, used by :class:`LocQualityMetric` and the
+benchmark to relate a detection's predicted localization quality (or any
+confidence) to its true IoU with the ground truth.
 """
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy import stats
 
 
-def _finite_pair(x: Sequence[float], y: Sequence[float]):
+def _finite_pair(x: Sequence[float],
+                 y: Sequence[float]) -> Tuple[np.ndarray, np.ndarray]:
+    """Both arrays as float64 vectors, pairs with a non-finite value
+    dropped."""
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape:
@@ -19,25 +22,28 @@ def _finite_pair(x: Sequence[float], y: Sequence[float]):
     return x[keep], y[keep]
 
 
+def _defined(x: np.ndarray, y: np.ndarray) -> bool:
+    """A correlation needs two points and neither array constant (scipy
+    would warn and return NaN)."""
+    return x.size >= 2 and np.ptp(x) > 0 and np.ptp(y) > 0
+
+
 def pearson(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
-    """Pearson correlation; None if undefined (< 2 points or a constant)."""
+    """Pearson correlation (``scipy.stats.pearsonr``) of the finite pairs;
+    None if undefined (< 2 points or a constant)."""
     x, y = _finite_pair(x, y)
-    if x.size < 2:
+    if not _defined(x, y):
         return None
-    dx, dy = x - x.mean(), y - y.mean()
-    denom = np.sqrt((dx * dx).sum() * (dy * dy).sum())
-    if denom == 0:
-        return None
-    return float(np.clip((dx * dy).sum() / denom, -1.0, 1.0))
+    return float(stats.pearsonr(x, y).statistic)
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
-    """Spearman rank correlation (average ranks for ties); None if
-    undefined."""
+    """Spearman rank correlation (``scipy.stats.spearmanr``, average ranks
+    for ties) of the finite pairs; None if undefined."""
     x, y = _finite_pair(x, y)
-    if x.size < 2:
+    if not _defined(x, y):
         return None
-    return pearson(rankdata(x), rankdata(y))
+    return float(stats.spearmanr(x, y).statistic)
 
 
 def correlation_table(values: Mapping[str, Sequence[float]],
