@@ -7,6 +7,9 @@ from mmengine.fileio import get_local_path
 from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
 
+from .box_validation import (INVALID_BOX_MODES, check_boxes,
+                             log_invalid_boxes)
+from .data_errors import NameDataFileMixin
 from .kitti_utils import (KITTI_NEIGHBOUR_TYPES, list_kitti_ids,
                           parse_kitti_label_file, read_kitti_ids,
                           read_png_size)
@@ -25,7 +28,7 @@ KITTI_PALETTE = {
 
 
 @DATASETS.register_module()
-class KittiDataset(BaseDetDataset):
+class KittiDataset(NameDataFileMixin, BaseDetDataset):
     """KITTI object detection dataset (2D boxes of ``label_2``).
 
     Reads the official layout ``training/image_2/<id>.png`` and
@@ -48,11 +51,26 @@ class KittiDataset(BaseDetDataset):
       difficulty rules; add ``'kitti_annos'`` to the ``meta_keys`` of
       ``PackDetInputs`` in the test pipeline. It is ``None`` without labels.
 
+    The boxes of ``instances`` (ignore regions included) are checked when
+    the labels are read: a zero or negative width or height (``x2 <= x1``,
+    ``y2 <= y1``) or a box outside the image is handled by
+    ``invalid_boxes`` (see :mod:`~mmdet_led.datasets.box_validation`):
+    ``'error'`` raises ``InvalidBoxError`` naming the label file and the
+    object (1-based, in file order), ``'clip'`` clips to the image (dropping
+    what stays degenerate), ``'drop'`` drops the box; clipped and dropped
+    boxes are counted in the log and in ``invalid_box_counts``.
+    ``kitti_annos`` keeps the label lines as written. Label lines that are
+    malformed (missing or non-numeric fields) always raise ``ValueError``
+    naming the file and line, and a sample whose image cannot be loaded
+    raises :class:`~mmdet_led.datasets.data_errors.DataFileError` naming it.
+
     Args:
         img_suffix (str): Image file suffix. Defaults to ``'.png'``.
         load_ignore_regions (bool): Whether to add the DontCare and
             neighbouring-type ignore regions to ``instances``.
             Defaults to True.
+        invalid_boxes (str): ``'error'``, ``'clip'`` or ``'drop'``.
+            Defaults to ``'error'``.
         **kwargs: :class:`mmdet.datasets.BaseDetDataset` arguments, e.g.
             ``data_root='data/kitti/'``, ``ann_file='ImageSets/val.txt'``,
             ``data_prefix=dict(img='training/image_2',
@@ -65,9 +83,15 @@ class KittiDataset(BaseDetDataset):
     def __init__(self,
                  img_suffix: str = '.png',
                  load_ignore_regions: bool = True,
+                 invalid_boxes: str = 'error',
                  **kwargs) -> None:
+        if invalid_boxes not in INVALID_BOX_MODES:
+            raise ValueError(f'invalid_boxes must be one of '
+                             f'{INVALID_BOX_MODES}, got {invalid_boxes!r}')
         self.img_suffix = img_suffix
         self.load_ignore_regions = load_ignore_regions
+        self.invalid_boxes = invalid_boxes
+        self.invalid_box_counts = dict(clipped=0, dropped=0)
         super().__init__(**kwargs)
 
     @classmethod
@@ -114,7 +138,17 @@ class KittiDataset(BaseDetDataset):
         classes = self._metainfo.get('classes', None)
         assert classes, '`classes` in `KittiDataset` can not be empty.'
         self.cat2label = {cat: i for i, cat in enumerate(classes)}
-        return [self.parse_data_info(img_id) for img_id in self._read_ids()]
+        self.invalid_box_counts = dict(clipped=0, dropped=0)
+        data_list = []
+        num_files = 0
+        for img_id in self._read_ids():
+            num_invalid = sum(self.invalid_box_counts.values())
+            data_list.append(self.parse_data_info(img_id))
+            num_files += sum(self.invalid_box_counts.values()) > num_invalid
+        log_invalid_boxes(
+            type(self).__name__, self.invalid_boxes, self.invalid_box_counts,
+            num_files)
+        return data_list
 
     def parse_data_info(self, img_id: str) -> dict:
         """Build the data info of one image.
@@ -129,6 +163,8 @@ class KittiDataset(BaseDetDataset):
         Raises:
             FileNotFoundError: If the image or its label file is missing.
             ValueError: If a label line is malformed.
+            InvalidBoxError: On an invalid box with
+                ``invalid_boxes='error'``.
         """
         img_path = osp.join(self.data_prefix['img'],
                             f'{img_id}{self.img_suffix}')
@@ -146,9 +182,11 @@ class KittiDataset(BaseDetDataset):
             ann_path = osp.join(self.ann_dir, f'{img_id}.txt')
             with get_local_path(
                     ann_path, backend_args=self.backend_args) as local_path:
-                annos = parse_kitti_label_file(local_path, with_score=False)
+                annos = parse_kitti_label_file(
+                    local_path, with_score=False, check_box=False)
             data_info['kitti_annos'] = annos
-            data_info['instances'] = self._parse_instances(annos)
+            data_info['instances'] = self._parse_instances(
+                annos, width, height, ann_path)
         return data_info
 
     def _ignore_label(self, obj_type: str) -> Optional[int]:
@@ -168,33 +206,42 @@ class KittiDataset(BaseDetDataset):
                 return self.cat2label[cls]
         return None
 
-    def _parse_instances(self, annos: Sequence[dict]) -> List[dict]:
-        """Turn parsed label lines into mmdet instances.
+    def _parse_instances(self,
+                         annos: Sequence[dict],
+                         width: Optional[int] = None,
+                         height: Optional[int] = None,
+                         source: Optional[str] = None) -> List[dict]:
+        """Turn parsed label lines into mmdet instances, checking the boxes.
 
         Args:
             annos (Sequence[dict]): Parsed label lines of one image.
+            width (int, optional): Image width (None: not checked).
+            height (int, optional): Image height (None: not checked).
+            source (str, optional): The label file, for error messages.
 
         Returns:
             list[dict]: Instances with ``bbox``, ``bbox_label`` and
             ``ignore_flag``.
         """
-        instances = []
-        for anno in annos:
+        chosen = []  # (1-based object index, anno, label, ignore flag)
+        for index, anno in enumerate(annos, start=1):
             obj_type = anno['type']
             if obj_type in self.cat2label:
-                label, ignore = self.cat2label[obj_type], 0
+                chosen.append((index, anno, self.cat2label[obj_type], 0))
             elif self.load_ignore_regions:
-                label, ignore = self._ignore_label(obj_type), 1
-                if label is None:
-                    continue
-            else:
-                continue
-            instances.append(
-                dict(
-                    bbox=list(anno['bbox']),
-                    bbox_label=label,
-                    ignore_flag=ignore))
-        return instances
+                label = self._ignore_label(obj_type)
+                if label is not None:
+                    chosen.append((index, anno, label, 1))
+        kept, counts = check_boxes([c[1]['bbox'] for c in chosen], width,
+                                   height, self.invalid_boxes, source,
+                                   [f'object {c[0]}' for c in chosen])
+        for key, value in counts.items():
+            self.invalid_box_counts[key] += value
+        return [
+            dict(bbox=bbox, bbox_label=label, ignore_flag=ignore)
+            for (_, _, label, ignore), bbox in zip(chosen, kept)
+            if bbox is not None
+        ]
 
     def get_cat_ids(self, idx: int) -> List[int]:
         """Category labels of an image, without DontCare regions.

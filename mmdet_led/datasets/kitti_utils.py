@@ -66,7 +66,8 @@ def _to_int(token: str, name: str) -> int:
 
 
 def parse_kitti_label_line(line: str,
-                           with_score: Optional[bool] = None) -> dict:
+                           with_score: Optional[bool] = None,
+                           check_box: bool = True) -> dict:
     """Parse one line of a KITTI label or result file.
 
     Args:
@@ -74,6 +75,9 @@ def parse_kitti_label_line(line: str,
         with_score (bool, optional): ``True`` requires the 16th (score)
             field, ``False`` forbids it, ``None`` accepts both.
             Defaults to None.
+        check_box (bool): Whether a box with ``x2 < x1`` or ``y2 < y1`` is
+            an error. ``KittiDataset`` turns it off and applies its own box
+            checks (``invalid_boxes``). Defaults to True.
 
     Returns:
         dict: ``type`` (str), ``truncated`` (float), ``occluded`` (int),
@@ -83,7 +87,8 @@ def parse_kitti_label_line(line: str,
 
     Raises:
         ValueError: On a wrong number of fields, a value that is not a
-            number, or a box with ``x2 < x1`` or ``y2 < y1``.
+            number, or (with ``check_box``) a box with ``x2 < x1`` or
+            ``y2 < y1``.
     """
     fields = line.split()
     if with_score is None:
@@ -99,7 +104,7 @@ def parse_kitti_label_line(line: str,
         _to_float(tok, name)
         for tok, name in zip(fields[4:8], ('x1', 'y1', 'x2', 'y2'))
     ]
-    if bbox[2] < bbox[0] or bbox[3] < bbox[1]:
+    if check_box and (bbox[2] < bbox[0] or bbox[3] < bbox[1]):
         raise ValueError(f'invalid box (x2 < x1 or y2 < y1): {bbox}')
     anno = dict(
         type=fields[0],
@@ -121,7 +126,8 @@ def parse_kitti_label_line(line: str,
 
 def parse_kitti_label_text(text: str,
                            source: str = '<text>',
-                           with_score: Optional[bool] = None) -> List[dict]:
+                           with_score: Optional[bool] = None,
+                           check_box: bool = True) -> List[dict]:
     """Parse the content of a KITTI label or result file.
 
     Blank lines are skipped; an empty text gives an empty list.
@@ -130,6 +136,7 @@ def parse_kitti_label_text(text: str,
         text (str): The file content.
         source (str): Name of the file, used in error messages.
         with_score (bool, optional): See :func:`parse_kitti_label_line`.
+        check_box (bool): See :func:`parse_kitti_label_line`.
 
     Returns:
         list[dict]: One dict per object line, in file order.
@@ -143,19 +150,23 @@ def parse_kitti_label_text(text: str,
         if not line.strip():
             continue
         try:
-            annos.append(parse_kitti_label_line(line, with_score=with_score))
+            annos.append(
+                parse_kitti_label_line(
+                    line, with_score=with_score, check_box=check_box))
         except ValueError as err:
             raise ValueError(f'{source}, line {lineno}: {err}') from None
     return annos
 
 
 def parse_kitti_label_file(path: str,
-                           with_score: Optional[bool] = None) -> List[dict]:
+                           with_score: Optional[bool] = None,
+                           check_box: bool = True) -> List[dict]:
     """Read a KITTI label (``label_2/<id>.txt``) or result file.
 
     Args:
         path (str): Path of the text file.
         with_score (bool, optional): See :func:`parse_kitti_label_line`.
+        check_box (bool): See :func:`parse_kitti_label_line`.
 
     Returns:
         list[dict]: One dict per object line (see
@@ -163,13 +174,18 @@ def parse_kitti_label_file(path: str,
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        ValueError: On a malformed line, naming the file and line number.
+        ValueError: On a malformed line, naming the file and line number,
+            or on a file that is not UTF-8 text, naming the file.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'KITTI label file not found: {path}')
     with open(path, encoding='utf-8') as f:
-        text = f.read()
-    return parse_kitti_label_text(text, source=path, with_score=with_score)
+        try:
+            text = f.read()
+        except UnicodeDecodeError as err:
+            raise ValueError(f'{path}: not a UTF-8 text file ({err})') from None
+    return parse_kitti_label_text(
+        text, source=path, with_score=with_score, check_box=check_box)
 
 
 def format_kitti_result_line(obj_type: str, bbox: Sequence[float],

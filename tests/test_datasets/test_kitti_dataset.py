@@ -48,7 +48,7 @@ def make_kitti(root: Path, labels: dict, sizes: dict = None) -> Path:
     (root / 'training' / 'label_2').mkdir(parents=True)
     sizes = sizes or {}
     for img_id, text in labels.items():
-        size = sizes.get(img_id, (64, 48))
+        size = sizes.get(img_id, (640, 240))  # holds CAR, DONTCARE, VAN
         if size is not None:
             cv2.imwrite(
                 str(root / 'training' / 'image_2' / f'{img_id}.png'),
@@ -240,19 +240,19 @@ def test_empty_and_dontcare_only_labels_load(tmp_path):
             '000001': DONTCARE + '\n',
             '000002': CAR + '\n'
         },
-        sizes={'000002': (100, 30)})
+        sizes={'000002': (700, 210)})
     ds = tmp_dataset(root)
     assert len(ds) == 3
     assert ds.get_data_info(0)['instances'] == []
     assert ds.get_data_info(0)['kitti_annos'] == []
     assert [i['ignore_flag'] for i in ds.get_data_info(1)['instances']] == [1]
     assert (ds.get_data_info(2)['width'], ds.get_data_info(2)['height']) == \
-        (100, 30)
+        (700, 210)
     # training filter: images without a non-ignored instance are dropped
     ds = tmp_dataset(root, filter_cfg=dict(filter_empty_gt=True))
     assert [ds.get_data_info(i)['img_id'] for i in range(len(ds))] == \
         ['000002']
-    ds = tmp_dataset(root, filter_cfg=dict(min_size=40))
+    ds = tmp_dataset(root, filter_cfg=dict(min_size=220))
     assert len(ds) == 2
     ds = tmp_dataset(
         root, filter_cfg=dict(filter_empty_gt=True), test_mode=True)
