@@ -93,7 +93,9 @@ def image_tp_ious(bboxes: np.ndarray,
     if ignore_bboxes is None:
         ignore_bboxes = np.zeros((0, 4), dtype=np.float32)
         ignore_labels = np.zeros(0, dtype=np.int64)
-    all_bboxes = np.concatenate([gt_bboxes, ignore_bboxes]).reshape(-1, 4)
+    all_bboxes = np.concatenate(
+        [np.reshape(gt_bboxes, (-1, 4)),
+         np.reshape(ignore_bboxes, (-1, 4))])
     all_labels = np.concatenate([gt_labels, ignore_labels])
     ignored = np.arange(len(all_labels)) >= len(gt_labels)
     out = np.zeros(len(scores), dtype=np.float64)

@@ -6,6 +6,7 @@ import torch
 from mmdet.models.dense_heads import SSDHead
 from mmdet.models.utils import filter_scores_and_topk
 from mmdet.registry import MODELS
+from mmdet.structures import SampleList
 from mmdet.structures.bbox import cat_boxes
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList
 from mmengine.config import ConfigDict
@@ -63,7 +64,10 @@ class LEDHead(SSDHead):
     Predicted instances carry ``scores`` (the combined confidence),
     ``cls_scores`` and ``loc_scores`` (conf_loc); with
     ``test_cfg.return_loc_quality=True`` also ``loc_quality``, the predicted
-    (IoU, IoD, IoG) of each box, for analysis.
+    (IoU, IoD, IoG) of each box, for analysis. With
+    ``test_cfg.prenms_candidates=dict(topk=100, score_thr=0.01)`` every data
+    sample also receives its pre-NMS candidates as ``pred_candidates``
+    (:meth:`predict_candidates`), which ``LocQualityMetric`` evaluates.
 
     The LE module draws its random numbers (at construction and in
     ``init_weights``) from a forked stream: the global one advances exactly
@@ -263,6 +267,66 @@ class LEDHead(SSDHead):
             terms[f'loss_le_{name}_fine'] = self.loss_le_fine(
                 fine, fine_target, reduction_override=reduction)
         return terms
+
+    def predict(self,
+                x: Tuple[Tensor],
+                batch_data_samples: SampleList,
+                rescale: bool = False) -> InstanceList:
+        """Detections as ``BaseDenseHead.predict`` gives them; with
+        ``test_cfg.prenms_candidates`` (a dict of :meth:`predict_candidates`
+        arguments) each data sample also gets ``pred_candidates``, from the
+        same forward pass."""
+        candidates_cfg = (self.test_cfg or {}).get('prenms_candidates')
+        if not candidates_cfg:
+            return super().predict(x, batch_data_samples, rescale=rescale)
+        outs = self(x)
+        batch_img_metas = [s.metainfo for s in batch_data_samples]
+        candidates = self.predict_candidates(outs, batch_img_metas,
+                                             **candidates_cfg)
+        for sample, cands in zip(batch_data_samples, candidates):
+            sample.pred_candidates = cands
+        return self.predict_by_feat(
+            *outs, batch_img_metas=batch_img_metas, rescale=rescale)
+
+    def predict_candidates(self,
+                           outs: tuple,
+                           batch_img_metas: List[dict],
+                           topk: int = 100,
+                           score_thr: float = 0.01) -> InstanceList:
+        """Pre-NMS candidates of every image, for loc-quality analysis.
+
+        The head's own post-processing without NMS
+        (``predict_by_feat(..., with_nms=False)``) with ``score_thr`` on the
+        final confidence (``score_thr_on='conf'``) and
+        ``return_loc_quality=True``, the rest of ``test_cfg`` (score mode,
+        ``nms_pre`` per level) as configured; then the ``topk`` of highest
+        final confidence, in descending order.
+
+        Args:
+            outs (tuple): The head's forward outputs for the batch.
+            batch_img_metas (list[dict]): Meta information of each image.
+            topk (int): Candidates kept per image. Defaults to 100.
+            score_thr (float): Least final confidence. Defaults to 0.01.
+
+        Returns:
+            list[InstanceData]: Per image ``bboxes`` (original image
+            coordinates), ``scores`` (final confidence), ``labels``,
+            ``cls_scores``, ``loc_scores`` (conf_loc) and ``loc_quality``
+            (predicted IoU, IoD, IoG).
+        """
+        cfg = copy.deepcopy(self.test_cfg)
+        cfg.update(
+            score_thr=score_thr, score_thr_on='conf', return_loc_quality=True)
+        results = self.predict_by_feat(
+            *outs,
+            batch_img_metas=batch_img_metas,
+            cfg=cfg,
+            rescale=True,
+            with_nms=False)
+        return [
+            r[torch.argsort(r.scores, descending=True)[:topk]]
+            for r in results
+        ]
 
     def _predict_by_feat_single(self,
                                 cls_score_list: List[Tensor],
