@@ -1,8 +1,10 @@
+import importlib.util
 import os.path as osp
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,10 +26,23 @@ def voc_root() -> Path:
     return VOC_ROOT
 
 
+def load_tool(name: str) -> ModuleType:
+    """Import ``tools/<name>.py`` as a module (``tools/`` is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        f'led_tool_{name}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_toy_voc(root: str, *args, **kwargs) -> str:
+    """``tools/make_toy_voc.py``'s generated VOC-format set at ``root``."""
+    return load_tool('make_toy_voc').make_toy_voc(root, *args, **kwargs)
+
+
 @pytest.fixture(scope='session')
 def toy_voc(tmp_path_factory) -> Path:
     """A small generated VOC-format set (24 trainval, 8 test images)."""
-    from mmdet_led.utils.toy_voc import make_toy_voc
     return Path(make_toy_voc(str(tmp_path_factory.mktemp('toy_voc')), 24, 8))
 
 

@@ -3159,7 +3159,7 @@ def bench_from_args(args) -> Bench:
         toy = osp.join(root, 'toy_voc')
         if not osp.isfile(osp.join(toy, 'VOC2007', 'ImageSets', 'Main',
                                    'test.txt')):
-            from mmdet_led.utils.toy_voc import make_toy_voc
+            from make_toy_voc import make_toy_voc  # tools/make_toy_voc.py
             make_toy_voc(toy, *QUICK['toy_images'])
         kw.update(
             seeds=args.seeds or QUICK['seeds'],

@@ -49,7 +49,7 @@ def main() -> None:
         data = 'real VOC2007 (data/VOCdevkit): trainval -> test'
     else:
         if not osp.exists(osp.join(ROOT, TOY_ROOT, 'VOC2007')):
-            from mmdet_led.utils.toy_voc import make_toy_voc
+            from make_toy_voc import make_toy_voc  # tools/make_toy_voc.py
             make_toy_voc(osp.join(ROOT, TOY_ROOT), 400, 100)
         data = 'generated VOC-format set (data/toy_voc): trainval -> test'
         data_opts = [

