@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / 'shared' / 'data'
 VOC_ROOT = SHARED_DATA / 'voc2007' / 'VOCdevkit'
+#: LED300's 240k-iteration LR table (LED paper 3.1: steps det, le, joint).
+PAPER_LR_MILESTONES = [80000, 100000, 120000, 140000, 160000, 200000]
+PAPER_LR_VALUES = [1e-3, 1e-4, 1e-5, 1e-4, 1e-5, 1e-4, 1e-5]
 
 
 @pytest.fixture(scope='session')

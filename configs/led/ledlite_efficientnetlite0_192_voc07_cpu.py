@@ -2,7 +2,7 @@
 # EfficientNet-Lite0 SSDLite baseline with LEDHead (LE convs depthwise-
 # separable with BN + ReLU6, like the head), on the paper's step lengths
 # scaled down (_base_/schedules/led_3step_cpu.py): the detector alone, then
-# detector and LE jointly (recipe v14), the LE module at 10x the LR (v16).
+# detector and LE jointly, the LE module at 10x the LR.
 _base_ = [
     './ssdlite_efficientnetlite0_192_voc07_cpu.py',
     './_base_/models/led_head.py'

@@ -8,9 +8,11 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 import mmdet_led  # noqa: F401
-from test_lr_schedule import MILESTONES, VALUES
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from conftest import PAPER_LR_MILESTONES as MILESTONES
+from conftest import PAPER_LR_VALUES as VALUES
+from conftest import REPO
+
 CONFIGS = sorted(
     f for f in glob.glob(osp.join(REPO, 'configs', 'led', '**', '*.py'),
                          recursive=True)
@@ -77,6 +79,14 @@ def test_led300_steps_and_scoring():
         0.6, 1.0)
 
 
+def test_led300_voc_is_an_alias_of_led300():
+    alias = load('led300_voc.py')
+    assert alias.to_dict() == load('led300_vgg16_voc0712.py').to_dict()
+    with open(osp.join(REPO, 'configs', 'led', 'led300_voc.py')) as f:
+        code = [line for line in f if not line.startswith('#')]
+    assert code == ["_base_ = './led300_vgg16_voc0712.py'\n"]
+
+
 def test_table2_rows_are_cumulative_and_end_at_led300():
     rows = [
         'led300-base-direct-l2-product', 'led300-rf-direct-l2-product',
@@ -115,7 +125,7 @@ def test_cpu_recipe_keeps_the_step_proportions():
         assert cfg.train_cfg.max_iters == 24 * unit
         assert [p['end'] for p in cfg.led_3step_phases] == [
             e // 10000 * unit for e in step_ends]
-        # the CPU recipe's phases (v14): step 1, then joint to the end
+        # the CPU recipe's phases: step 1, then joint to the end
         assert cfg.led_phases == [
             dict(name='det', end=12 * unit),
             dict(name='joint', end=24 * unit)]
@@ -129,8 +139,8 @@ def test_cpu_recipe_keeps_the_step_proportions():
 
 
 def test_cpu_led_speeds_up_only_the_le_module():
-    """v16: the benchmark's LED gives its LE module 10x the LR and every
-    other parameter the SSD's, so LED's step 1 stays SSD's."""
+    """The benchmark's LED gives its LE module 10x the LR and every other
+    parameter the SSD's, so LED's step 1 stays SSD's."""
     from mmengine.optim import build_optim_wrapper
     register_all_modules()
     cfg = load('ledlite_efficientnetlite0_192_voc07_cpu.py')

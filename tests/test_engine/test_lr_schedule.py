@@ -22,8 +22,9 @@ from mmengine.registry import DefaultScope
 import mmdet_led  # noqa: F401  (registers the components, compat fixes)
 from mmdet_led.engine.schedulers import PiecewiseConstantLR
 
-MILESTONES = [80000, 100000, 120000, 140000, 160000, 200000]
-VALUES = [1e-3, 1e-4, 1e-5, 1e-4, 1e-5, 1e-4, 1e-5]
+from conftest import PAPER_LR_MILESTONES as MILESTONES
+from conftest import PAPER_LR_VALUES as VALUES
+
 MAX_ITERS = 240000
 # The paper's schedule written out independently of the scheduler:
 # (number of iterations, lr) per segment.

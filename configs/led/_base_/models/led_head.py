@@ -22,7 +22,7 @@ led_head = dict(
 led_train_cfg = dict(le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16))
 # score_thr compares with the class confidence, so LE ranking re-orders the
 # same candidates cls ranking keeps (chosen on VOC2007 val: with the
-# threshold on the combined confidence, product and sharp gaussians lost
-# their low-score tail; recipe note v13 in benchmarks/README.md).
+# threshold on the combined confidence, product and sharp gaussians lose
+# their low-score tail).
 led_test_cfg = dict(
     score_mode='gaussian', loc_lambda=0.6, loc_sigma=1.0, score_thr_on='cls')
