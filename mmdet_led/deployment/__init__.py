@@ -1,0 +1,14 @@
+"""ONNX export of SSD/LED detectors without mmdeploy, and its checks."""
+from .detection_graph import DETECTION_OUTPUTS, DetectionGraph, RawHeadGraph
+from .onnx_export import export_onnx, input_shape_from_cfg, read_metadata
+from .onnx_nms import ONNXNonMaxSuppression, onnx_nms
+from .ort_detector import ORTDetector
+from .parity import (compare_detections, lsuv_rescale, onnx_detections,
+                     preprocess, torch_detections)
+
+__all__ = [
+    'DETECTION_OUTPUTS', 'DetectionGraph', 'ONNXNonMaxSuppression',
+    'ORTDetector', 'RawHeadGraph', 'compare_detections', 'export_onnx',
+    'input_shape_from_cfg', 'lsuv_rescale', 'onnx_detections', 'onnx_nms',
+    'preprocess', 'read_metadata', 'torch_detections'
+]

@@ -1,0 +1,131 @@
+"""Export an SSD/LED detector to ONNX (no mmdeploy).
+
+Uses PyTorch's TorchScript-based exporter (``torch.onnx.export(...,
+dynamo=False)``), which turns :class:`ONNXNonMaxSuppression` into the
+standard ``NonMaxSuppression`` node; the file runs on onnxruntime alone.
+"""
+import json
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from .detection_graph import DETECTION_OUTPUTS, DetectionGraph, RawHeadGraph
+
+#: ONNX opset of the exported graphs.
+OPSET = 17
+
+
+def input_shape_from_cfg(cfg) -> Tuple[int, int]:
+    """(H, W) of the test pipeline's fixed-size ``Resize``.
+
+    Raises:
+        ValueError: If the test pipeline has no ``Resize`` to a fixed size
+            (``keep_ratio=False``); pass the shape explicitly then.
+    """
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] in ('Resize', 'mmdet.Resize') and not step.get(
+                'keep_ratio', False):
+            scale = step['scale']
+            w, h = (scale, scale) if isinstance(scale, int) else scale
+            return int(h), int(w)
+    raise ValueError('the test pipeline has no fixed-size Resize; '
+                     'give the input shape (--shape H W)')
+
+
+def deploy_metadata(detector: nn.Module, input_shape: Tuple[int, int],
+                    test_cfg: Optional[Dict], raw_outputs: bool) -> Dict[str,
+                                                                          str]:
+    """What a user of the ONNX file needs besides the graph.
+
+    The input is the detector's preprocessed tensor: the image resized to
+    ``input_shape``, channels converted (``bgr_to_rgb``) and normalized by
+    ``mean``/``std``, as ``model.data_preprocessor`` does.
+
+    Returns:
+        dict[str, str]: Metadata entries (JSON strings), stored in the
+        ONNX model's ``metadata_props``.
+    """
+    pre = detector.data_preprocessor
+    head = detector.bbox_head
+    meta = dict(
+        input_shape=list(input_shape),
+        mean=pre.mean.flatten().tolist() if pre._enable_normalize else None,
+        std=pre.std.flatten().tolist() if pre._enable_normalize else None,
+        bgr_to_rgb=bool(pre._channel_conversion),
+        raw_outputs=raw_outputs,
+        test_cfg=dict(head.test_cfg if test_cfg is None else test_cfg))
+    classes = (getattr(detector, 'dataset_meta', None) or {}).get('classes')
+    if classes is not None:
+        meta['classes'] = list(classes)
+    return {k: json.dumps(v) for k, v in meta.items()}
+
+
+def export_onnx(detector: nn.Module,
+                out_file: str,
+                input_shape: Tuple[int, int],
+                dynamic_batch: bool = False,
+                raw_outputs: bool = False,
+                test_cfg: Optional[Dict] = None,
+                opset: int = OPSET) -> List[str]:
+    """Write ``detector`` (eval mode, CPU) as an ONNX file.
+
+    Args:
+        detector (nn.Module): SSD or LED single-stage detector.
+        out_file (str): Path of the ``.onnx`` file.
+        input_shape (tuple[int, int]): (H, W) of the preprocessed input.
+        dynamic_batch (bool): Leave the batch dimension free; else 1.
+        raw_outputs (bool): Export only the head's raw maps
+            (:class:`RawHeadGraph`) instead of final detections
+            (:class:`DetectionGraph`).
+        test_cfg (dict, optional): Post-processing settings overriding the
+            head's ``test_cfg`` (e.g. another ``score_mode``).
+        opset (int): ONNX opset. Defaults to :data:`OPSET`.
+
+    Returns:
+        list[str]: The output names.
+    """
+    import onnx
+    detector = detector.eval()
+    if raw_outputs:
+        graph = RawHeadGraph(detector)
+        output_names = graph.output_names()
+    else:
+        graph = DetectionGraph(detector, input_shape, test_cfg)
+        output_names = list(DETECTION_OUTPUTS)
+    graph.eval()
+    dummy = torch.zeros(1, 3, *input_shape,
+                        device=next(detector.parameters()).device)
+    dynamic_axes = None
+    if dynamic_batch:
+        dynamic_axes = {n: {0: 'batch'} for n in ['input', *output_names]}
+    with torch.no_grad():
+        torch.onnx.export(
+            graph, (dummy, ),
+            out_file,
+            input_names=['input'],
+            output_names=output_names,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False)
+    model = onnx.load(out_file)
+    for key, value in deploy_metadata(detector, input_shape, test_cfg,
+                                      raw_outputs).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, out_file)
+    return output_names
+
+
+def read_metadata(onnx_file: str) -> Dict[str, object]:
+    """The metadata :func:`deploy_metadata` stored, decoded."""
+    import onnx
+    model = onnx.load(onnx_file, load_external_data=False)
+    return {p.key: json.loads(p.value) for p in model.metadata_props}
+
+
+def output_shapes(names: Sequence[str], outputs: Sequence) -> Dict[str, tuple]:
+    """Output name -> shape, for logs."""
+    return {n: tuple(o.shape) for n, o in zip(names, outputs)}

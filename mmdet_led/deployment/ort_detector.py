@@ -1,0 +1,38 @@
+"""Run an exported detector with onnxruntime."""
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from .onnx_export import read_metadata
+from .parity import onnx_detections
+
+
+class ORTDetector:
+    """An ONNX file from ``export_onnx.py`` in an onnxruntime CPU session.
+
+    Args:
+        onnx_file (str): The exported model.
+        threads (int, optional): Intra-op threads; onnxruntime's default
+            (all cores) when None.
+    """
+
+    def __init__(self, onnx_file: str, threads: Optional[int] = None) -> None:
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            onnx_file, options, providers=['CPUExecutionProvider'])
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.metadata = read_metadata(onnx_file)
+
+    def __call__(self, inputs: np.ndarray) -> Dict[str, np.ndarray]:
+        """All outputs by name for a (B, 3, H, W) float32 batch."""
+        outputs = self.session.run(
+            None, {'input': np.ascontiguousarray(inputs, dtype=np.float32)})
+        return dict(zip(self.output_names, outputs))
+
+    def detections(self, inputs: np.ndarray) -> List[Dict[str, np.ndarray]]:
+        """Per-image detections (boxes in input-tensor pixels)."""
+        return onnx_detections(self(inputs))
