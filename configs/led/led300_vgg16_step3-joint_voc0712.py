@@ -15,6 +15,5 @@ param_scheduler = [
 ]
 custom_hooks = [
     dict(type='NumClassCheckHook'),
-    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='LEDPhaseHook', phases=[dict(name='joint', end=80000)])
 ]

@@ -12,9 +12,5 @@ model = dict(
     test_cfg={{_base_.led_test_cfg}})
 custom_hooks = [
     dict(type='NumClassCheckHook'),
-    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='LEDPhaseHook', phases={{_base_.led_phases}})
 ]
-# LE parameters get no gradient in step 1, frozen ones none in step 2.
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -11,7 +11,7 @@
 # the early spikes of training from scratch.
 _base_ = [
     'mmdet::_base_/models/ssd300.py', './_base_/datasets/voc07_300.py',
-    './_base_/schedules/led_3step_cpu.py', 'mmdet::_base_/default_runtime.py'
+    './_base_/schedules/led_3step_cpu.py', './_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
 

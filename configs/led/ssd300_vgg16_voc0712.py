@@ -7,12 +7,28 @@ _base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'
 custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
 
 max_iters = 120000
+# ValidatedVOCDataset: mmdet's VOCDataset with every box checked when the
+# XML is read (a zero-width box would turn the model into NaN); its
+# invalid_boxes='clip' or 'drop' instead of the default 'error' keeps going
+# on a data set with broken boxes.
 train_dataloader = dict(
     batch_size=28,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(times=1))
+    dataset=dict(
+        times=1,
+        dataset=dict(datasets=[
+            dict(
+                type='ValidatedVOCDataset',
+                data_root={{_base_.data_root}},
+                ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root=f'VOC{year}/'),
+                filter_cfg=dict(filter_empty_gt=True, min_size=32),
+                pipeline={{_base_.train_pipeline}}) for year in (2007, 2012)
+        ])))
+val_dataloader = dict(dataset=dict(type='ValidatedVOCDataset'))
+test_dataloader = val_dataloader
 train_cfg = dict(
     _delete_=True,
     type='IterBasedTrainLoop',
@@ -32,6 +48,10 @@ optim_wrapper = dict(
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3))
+        type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3),
+    # stops at the first non-finite loss, before any checkpoint is written
+    # (mmdet's CheckInvalidLossHook, dropped below, runs after CheckpointHook)
+    non_finite_check=dict(type='NonFiniteCheckHook'))
+custom_hooks = [dict(type='NumClassCheckHook')]
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(enable=False, base_batch_size=28)

@@ -5,7 +5,7 @@
 _base_ = [
     './_base_/models/ssdlite_mobilenetv2_cpu.py',
     './_base_/datasets/voc07_cpu.py', './_base_/schedules/led_3step_cpu.py',
-    'mmdet::_base_/default_runtime.py'
+    './_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
 

@@ -11,8 +11,5 @@ model = dict(
     test_cfg={{_base_.led_test_cfg}})
 custom_hooks = [
     dict(type='NumClassCheckHook'),
-    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='LEDPhaseHook', phases={{_base_.led_phases}})
 ]
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -18,7 +18,7 @@
 _base_ = [
     'mmdet::_base_/models/ssd300.py',
     '../_base_/datasets/kitti_car_1920x576.py',
-    'mmdet::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 car_wh_ratios = [1.0, 1.5, 1.8, 2.2, 2.7]
@@ -66,10 +66,7 @@ default_hooks = dict(
         save_best='kitti/Car_moderate_AP_R40',
         rule='greater'))
 log_processor = dict(by_epoch=False)
-custom_hooks = [
-    dict(type='NumClassCheckHook'),
-    dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW')
-]
+custom_hooks = [dict(type='NumClassCheckHook')]
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 led_phases = [
     dict(name='det', end=60000),

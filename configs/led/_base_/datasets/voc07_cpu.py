@@ -1,8 +1,11 @@
 # VOC2007 only (trainval for training, test for evaluation), small square input
 # for CPU runs. SSD's augmentation without its zoom-out (Expand), which at
 # 192x192 leaves objects a few pixels wide (chosen on train/val); VOC
-# 11-point mAP@0.5 like the paper.
-dataset_type = 'VOCDataset'
+# 11-point mAP@0.5 like the paper. ValidatedVOCDataset is mmdet's VOCDataset
+# with every box checked when the XML is read (a zero-width box would turn
+# the model into NaN); invalid_boxes='clip' or 'drop' instead of the default
+# 'error' keeps going on a data set with broken boxes.
+dataset_type = 'ValidatedVOCDataset'
 data_root = 'data/VOCdevkit/'
 img_size = 192  # mmdet's SSD model bases own `input_size`
 mean = [123.675, 116.28, 103.53]

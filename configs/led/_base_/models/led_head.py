@@ -26,3 +26,9 @@ led_train_cfg = dict(le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16))
 # their low-score tail).
 led_test_cfg = dict(
     score_mode='gaussian', loc_lambda=0.6, loc_sigma=1.0, score_thr_on='cls')
+# Distributed training (DDP): the LE module gets no gradient in the 'det'
+# phase and everything outside it none in 'le', so DDP must look for unused
+# parameters; a static graph cannot serve three phases that use different
+# parameter sets.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
