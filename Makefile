@@ -1,10 +1,12 @@
-# The two set-up commands of the README:
+# The commands of the README:
 #   make demo   sets up .venv if needed, trains a CPU-sized LED model,
 #               evaluates it and prints a results table
 #   make test   sets up .venv if needed and runs the test suite (CI runs this)
+#   make test-fast  the same without the end-to-end/subprocess/training tests
+#               (pytest -m "not slow", under a minute)
 PY := .venv/bin/python
 
-.PHONY: setup demo test toy-data benchmark
+.PHONY: setup demo test test-fast toy-data benchmark
 setup:
 	bash tools/setup_env.sh
 
@@ -13,6 +15,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 toy-data: setup
 	$(PY) tools/make_toy_voc.py --out data/toy_voc
