@@ -76,6 +76,12 @@ class LEDPhaseHook(Hook):
     deterministic, so an interrupted and resumed run matches an uninterrupted
     one.
 
+    At the first iteration of each phase the logged loss history is
+    cleared, so the log shows only the losses the phase trains (no
+    ``loss_cls``/``loss_bbox`` frozen at their last 'det' values in 'le').
+    It depends only on the iteration, so a resumed run logs what an
+    uninterrupted one does.
+
     At the end of each phase's last iteration a checkpoint
     ``phase<k>_<name>_iter_<end>.pth`` (``k`` from 1) is written to
     ``runner.work_dir``, in addition to ``CheckpointHook``'s own. It is a
@@ -347,6 +353,19 @@ class LEDPhaseHook(Hook):
             if _is_norm(module):
                 module.eval()
 
+    @staticmethod
+    def _reset_loss_logs(runner) -> None:
+        """Forget the logged loss history (``train/*loss*`` scalars of the
+        message hub), so that the logger shows only the losses of the phase
+        that starts: MMEngine's log processor prints every scalar it has
+        seen, so the 'det' losses, frozen at their last values, would
+        otherwise be printed all through 'le'. The phase's own losses are
+        logged again at the end of its first iteration."""
+        scalars = runner.message_hub.log_scalars
+        for key in [k for k in scalars
+                    if k.startswith('train/') and 'loss' in k]:
+            scalars.pop(key)
+
     def _enter_phase(self, runner, model: nn.Module, index: int) -> None:
         name = self.phase_names[index]
         previous = self._current_phase
@@ -381,6 +400,8 @@ class LEDPhaseHook(Hook):
         self._current_phase = name
         runner.message_hub.update_info('phase', name)
         start = self.phase_ends[index - 1] if index > 0 else 0
+        if runner.iter == start:
+            self._reset_loss_logs(runner)
         runner.logger.info(
             f'LEDPhaseHook: iteration {runner.iter}: phase {index + 1}/'
             f'{len(self.phase_names)} "{name}" (iterations {start} to '
