@@ -79,4 +79,11 @@ class NameDataFileMixin:
             detail = f'{problem}; ' if problem else ''
             raise DataFileError(
                 f'{type(self).__name__}: cannot load sample {idx}, {files}: '
-                f'{detail}{type(err).__name__}: {err}') from err
+                f'{detail}{_qualified_name(type(err))}: {err}') from err
+
+
+def _qualified_name(cls: type) -> str:
+    """``ValueError`` for built-ins, ``cv2.error`` for the others."""
+    module = cls.__module__
+    return cls.__qualname__ if module == 'builtins' else \
+        f'{module}.{cls.__qualname__}'

@@ -6,6 +6,7 @@ not need it. ``import mmdet_led`` calls :func:`apply_patches` before it
 registers anything, so plain MMDetection configs and tools get them too.
 Nothing in site-packages is edited.
 """
+from .checkpoint_errors import CheckpointLoadError, name_checkpoint_errors
 from .history_buffer_pickle import fix_history_buffer_pickling
 from .mmcv_ops_fallback import install_mmcv_ops_fallback
 from .ssd_head_loss_cls import fix_ssd_head_predict
@@ -13,6 +14,7 @@ from .torch_weights_only import (allow_mmengine_checkpoints,
                                  mmengine_checkpoint_globals)
 
 __all__ = [
+    'CheckpointLoadError', 'name_checkpoint_errors',
     'allow_mmengine_checkpoints', 'apply_patches',
     'fix_history_buffer_pickling', 'fix_ssd_head_predict',
     'install_mmcv_ops_fallback', 'mmengine_checkpoint_globals'
@@ -29,3 +31,4 @@ def apply_patches() -> None:
     fix_ssd_head_predict()
     fix_history_buffer_pickling()
     allow_mmengine_checkpoints()
+    name_checkpoint_errors()
