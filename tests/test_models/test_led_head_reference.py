@@ -1,0 +1,246 @@
+"""LEDHead against reference tensors pinned from its SSD-only implementation.
+
+``tests/data/led_head_reference.pt`` holds, for three small seeded LEDHead
+configurations, what the head computed before it became ``SSDHead`` + the
+LE mixin: a fingerprint of the initialized weights and of the random stream,
+the losses of each phase, the gradients of a few parameters and the
+detections (and pre-NMS candidates) of every score mode. The refactored head
+must reproduce them bit for bit.
+
+Float results depend on the CPU kernels torch picks, so they are compared
+exactly when the test runs with the torch build and CPU capability that
+wrote the file, and to float32 rounding otherwise (integers always exactly).
+
+Regenerate only from a commit whose LEDHead is the reference:
+``python tests/test_models/test_led_head_reference.py --write``.
+"""
+import copy
+import sys
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
+
+import mmdet_led  # noqa: F401  (registers LEDHead)
+
+DATA = Path(__file__).resolve().parents[1] / 'data' / 'led_head_reference.pt'
+IMG = 64
+#: score_mode x score_thr_on combinations whose detections are pinned.
+SCORINGS = [(m, t) for m in ('gaussian', 'product', 'cls')
+            for t in ('conf', 'cls')]
+#: Parameters whose gradients are pinned in full; every other gradient is
+#: pinned by its float64 sum and sum of squares.
+GRAD_PARAMS = ('cls_convs.0.', 'reg_convs.1.0.bias',
+               'le_module.pred_convs.1.bias', 'le_module.context_convs.0.')
+#: The pinned configurations: name -> LEDHead options.
+CONFIGS = {
+    'default': dict(),
+    'depthwise_bn': dict(
+        use_depthwise=True,
+        norm_cfg=dict(type='BN'),
+        stacked_convs=1,
+        feat_channels=8),
+    'direct_no_rf': dict(
+        le_module=dict(
+            type='LEModule', richer_features=False, coarse_to_fine=False),
+        alpha=0.5,
+        beta=0.25),
+}
+
+
+def head_cfg(**kwargs) -> ConfigDict:
+    """A small LEDHead: 2 levels of a 64x64 image, 3 classes."""
+    cfg = dict(
+        type='LEDHead',
+        num_classes=3,
+        in_channels=(8, 16),
+        anchor_generator=dict(
+            type='SSDAnchorGenerator',
+            scale_major=False,
+            strides=[16, 32],
+            ratios=[[2], [2]],
+            min_sizes=[16, 32],
+            max_sizes=[32, 64]),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[.0, .0, .0, .0],
+            target_stds=[0.1, 0.1, 0.2, 0.2]),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False,
+            le_mining=dict(min_per_range=2)),
+        test_cfg=dict(
+            nms_pre=40,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.2,
+            max_per_img=50))
+    cfg.update(kwargs)
+    return ConfigDict(cfg)
+
+
+def build(options: dict):
+    """The head of ``options`` built and initialized after seed 0."""
+    torch.manual_seed(0)
+    head = MODELS.build(head_cfg(**copy.deepcopy(options)))
+    head.init_weights()
+    return head
+
+
+def feats(batch: int = 2, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(batch, 8, 4, 4, generator=g),
+            torch.randn(batch, 16, 2, 2, generator=g))
+
+
+def samples():
+    """Two images: two objects in the first, one in the second."""
+    boxes = [[[4., 6., 30., 40.], [30., 20., 60., 60.]], [[10., 8., 50., 44.]]]
+    labels = [[0, 2], [1]]
+    out = []
+    for b, lab in zip(boxes, labels):
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(IMG, IMG),
+                ori_shape=(2 * IMG, IMG),
+                pad_shape=(IMG, IMG),
+                scale_factor=(1.0, 0.5)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor(b), labels=torch.tensor(lab))
+        out.append(s)
+    return out
+
+
+def _flat(value) -> torch.Tensor:
+    return torch.stack(value) if isinstance(value, list) else value
+
+
+def _fingerprint(tensors) -> torch.Tensor:
+    """(sum, sum of squares) of each tensor, in float64, shape (T, 2)."""
+    return torch.stack([
+        torch.stack([t.double().sum(), t.double().pow(2).sum()])
+        for t in tensors
+    ])
+
+
+def _columns(results: InstanceData, *extra: str) -> torch.Tensor:
+    """Detections as one float tensor: bboxes, scores, labels, cls_scores,
+    loc_scores and the ``extra`` fields, column after column."""
+    keys = ('bboxes', 'scores', 'labels', 'cls_scores', 'loc_scores') + extra
+    cols = [results.get(k).float() for k in keys]
+    return torch.cat([c if c.dim() == 2 else c[:, None] for c in cols], 1)
+
+
+def compute(options: dict) -> Dict[str, torch.Tensor]:
+    """Everything pinned for one configuration, as a flat dict."""
+    out = {}
+    head = build(options)
+    out['next_random'] = torch.rand(4)
+    out['weights'] = _fingerprint(
+        v for v in head.state_dict().values() if v.is_floating_point())
+    for phase in ('det', 'le', 'joint'):
+        head = build(options)
+        head.train()
+        head.phase = phase
+        losses = head.loss(feats(), samples())
+        for key, value in sorted(losses.items()):
+            out[f'loss/{phase}/{key}'] = _flat(value).detach().clone()
+        total = sum(_flat(v).sum() for v in losses.values())
+        total.backward()
+        grads = {n: p.grad for n, p in head.named_parameters()
+                 if p.grad is not None}
+        out[f'grad/{phase}/fingerprint'] = _fingerprint(grads.values())
+        for name, grad in grads.items():
+            if name.startswith(GRAD_PARAMS):
+                out[f'grad/{phase}/{name}'] = grad.clone()
+    head = build(options)
+    head.eval()
+    for mode, thr_on in SCORINGS:
+        head.test_cfg.update(score_mode=mode, score_thr_on=thr_on)
+        head.test_cfg.pop('prenms_candidates', None)
+        data_samples = samples()
+        with torch.no_grad():
+            results = head.predict(feats(seed=1), data_samples, rescale=True)
+        for i, res in enumerate(results):
+            out[f'det/{mode}-{thr_on}/{i}'] = _columns(res)
+        head.test_cfg.prenms_candidates = dict(topk=20, score_thr=0.05)
+        data_samples = samples()
+        with torch.no_grad():
+            head.predict(feats(seed=1), data_samples, rescale=True)
+        for i, sample in enumerate(data_samples):
+            out[f'cand/{mode}-{thr_on}/{i}'] = _columns(
+                sample.pred_candidates, 'loc_quality')
+    return out
+
+
+def reference_meta() -> Dict[str, str]:
+    """The torch build and CPU capability the floats were computed with."""
+    return dict(
+        torch=str(torch.__version__),
+        cpu=torch.backends.cpu.get_cpu_capability(),
+        threads=str(torch.get_num_threads()))
+
+
+@pytest.fixture(scope='module')
+def reference():
+    return torch.load(DATA, weights_only=True)
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_led_head_matches_pinned_reference(reference, name):
+    expected = reference['configs'][name]
+    actual = compute(CONFIGS[name])
+    assert sorted(actual) == sorted(expected)
+    exact = reference['meta'] == reference_meta()
+    for key, want in expected.items():
+        got = actual[key]
+        assert got.dtype == want.dtype and got.shape == want.shape, key
+        if exact or not want.is_floating_point():
+            assert torch.equal(got, want), key
+        else:
+            torch.testing.assert_close(got, want, msg=key)
+
+
+def test_reference_covers_phases_modes_and_candidates(reference):
+    """The pinned file holds what this test claims to check."""
+    pinned = reference['configs']['default']
+    for phase in ('det', 'le', 'joint'):
+        assert any(k.startswith(f'loss/{phase}/') for k in pinned)
+    assert not any(k.startswith('loss/det/loss_le') for k in pinned)
+    assert any(k.startswith('grad/joint/le_module.') for k in pinned)
+    assert any(k.startswith('grad/joint/cls_convs.') for k in pinned)
+    assert not any(k.startswith('grad/det/le_module.') for k in pinned)
+    assert pinned['grad/det/fingerprint'].size(0) < pinned[
+        'grad/joint/fingerprint'].size(0)
+    for mode, thr_on in SCORINGS:
+        for i in (0, 1):
+            assert pinned[f'det/{mode}-{thr_on}/{i}'].size(0) > 0
+            assert pinned[f'cand/{mode}-{thr_on}/{i}'].shape[1] == 11
+    # the score modes do rank differently on this input (column 4: scores)
+    assert not torch.equal(pinned['det/gaussian-conf/0'][:, 4],
+                           pinned['det/cls-conf/0'][:, 4])
+
+
+if __name__ == '__main__' and sys.argv[1:] == ['--write']:
+    DATA.parent.mkdir(exist_ok=True)
+    torch.save(
+        dict(meta=reference_meta(),
+             configs={name: compute(opts)
+                      for name, opts in CONFIGS.items()}), DATA)
+    print(f'wrote {DATA} ({DATA.stat().st_size} bytes)')
