@@ -134,7 +134,8 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
             raise InvalidBoxError(f'{xml_path}: {err}') from None
         except ET.ParseError as err:
             raise ValueError(f'{xml_path}: malformed XML ({err})') from None
-        except (AttributeError, TypeError, ValueError, OverflowError) as err:
+        except (AttributeError, LookupError, TypeError, ValueError,
+                OverflowError) as err:
             raise ValueError(f'{xml_path}: cannot read the annotation '
                              f'({type(err).__name__}: {err})') from None
         # images without <size> (mmdet read the size from the image):
