@@ -45,7 +45,7 @@ def head_cfg(**kwargs) -> ConfigDict:
             pos_weight=-1,
             neg_pos_ratio=3,
             debug=False,
-            le_mining=dict(min_per_range=2)),
+            le_sampler=dict(type='LocQualitySampler', min_per_range=2)),
         test_cfg=dict(
             nms_pre=1000,
             nms=dict(type='nms', iou_threshold=0.45),

@@ -1,3 +1,4 @@
+from .le_head_mixin import LEHeadMixin
 from .led_head import LEDHead
 
-__all__ = ['LEDHead']
+__all__ = ['LEHeadMixin', 'LEDHead']

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -31,13 +31,23 @@ class LEModule(BaseModule):
     The 1x1 fuse keeps the cost small: it touches the wide base map once,
     with ``feat_channels`` outputs, instead of running 3x3 convs over it.
 
+    The module knows nothing of the head it serves: it is given, per level,
+    a base feature map, a map from the classification branch and one from
+    the regression branch, with their channel counts. With one sequence
+    entry per level each level has its own convs (SSD's levels differ in
+    width); with plain ints one set of convs serves every level, like the
+    shared towers of RetinaNet or FCOS heads on an FPN.
+
     Args:
-        in_channels (Sequence[int]): Channels of each level's base feature.
-        cls_channels (Sequence[int]): Channels of each level's
-            classification map (anchors x (classes + 1)).
-        reg_channels (Sequence[int]): Channels of each level's regression map
-            (anchors x 4).
-        num_base_priors (Sequence[int]): Anchors per location of each level.
+        in_channels (int | Sequence[int]): Channels of each level's base
+            feature; an int shares the convs across levels.
+        cls_channels (int | Sequence[int]): Channels of each level's map
+            from the classification branch (e.g. SSD's anchors x (classes +
+            1) scores, or a shared tower's last feature).
+        reg_channels (int | Sequence[int]): Channels of each level's map
+            from the regression branch.
+        num_base_priors (int | Sequence[int]): Priors (anchors or points)
+            per location of each level.
         richer_features (bool): Use RF. Defaults to True.
         coarse_to_fine (bool): Use C2F prediction, else direct regression.
             Defaults to True.
@@ -56,10 +66,10 @@ class LEModule(BaseModule):
     num_bins = len(C2F_BIN_ANCHORS)
 
     def __init__(self,
-                 in_channels: Sequence[int],
-                 cls_channels: Sequence[int],
-                 reg_channels: Sequence[int],
-                 num_base_priors: Sequence[int],
+                 in_channels: Union[int, Sequence[int]],
+                 cls_channels: Union[int, Sequence[int]],
+                 reg_channels: Union[int, Sequence[int]],
+                 num_base_priors: Union[int, Sequence[int]],
                  richer_features: bool = True,
                  coarse_to_fine: bool = True,
                  branch_channels: int = 32,
@@ -78,6 +88,15 @@ class LEModule(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.richer_features = richer_features
         self.coarse_to_fine = coarse_to_fine
+        per_level = [in_channels, cls_channels, reg_channels, num_base_priors]
+        self.shared_levels = isinstance(in_channels, int)
+        if self.shared_levels:
+            if not all(isinstance(v, int) for v in per_level):
+                raise TypeError('shared levels (int in_channels) need int '
+                                'cls_channels, reg_channels and '
+                                'num_base_priors')
+            per_level = [[v] for v in per_level]
+        in_channels, cls_channels, reg_channels, num_base_priors = per_level
         self.num_base_priors = list(num_base_priors)
         # per anchor and quality: B coarse logits + B fine offsets, or 1 value
         self.pred_size = 2 * self.num_bins if coarse_to_fine else 1
@@ -120,6 +139,8 @@ class LEModule(BaseModule):
     def forward_single(self, level: int, feat: Tensor, cls_score: Tensor,
                        bbox_pred: Tensor) -> Tensor:
         """LE prediction map of one level, shape (N, A * 3 * K, H, W)."""
+        if self.shared_levels:
+            level = 0
         if self.richer_features:
             feat = torch.cat([
                 feat, self.context_convs[level](feat),
@@ -134,8 +155,10 @@ class LEModule(BaseModule):
 
         Args:
             feats (Sequence[Tensor]): Base feature map of each level.
-            cls_scores (Sequence[Tensor]): Classification map of each level.
-            bbox_preds (Sequence[Tensor]): Regression map of each level.
+            cls_scores (Sequence[Tensor]): Map of the classification branch
+                of each level.
+            bbox_preds (Sequence[Tensor]): Map of the regression branch of
+                each level.
 
         Returns:
             list[Tensor]: Per level (N, A * 3 * K, H, W), channel order
@@ -150,7 +173,7 @@ class LEModule(BaseModule):
     def flatten(self, le_pred: Tensor) -> Tensor:
         """(N, A*3*K, H, W) or (A*3*K, H, W) -> (N, H*W*A, 3, K) / (H*W*A, 3, K).
 
-        The anchor order matches SSDHead's flattening of cls/reg maps.
+        The prior order matches mmdet heads' flattening of cls/reg maps.
         """
         if le_pred.dim() == 3:
             return self.flatten(le_pred[None])[0]

@@ -1,4 +1,7 @@
 from .le_scoring import (SCORE_MODES, combine_scores, derived_iou,
-                         loc_confidence)
+                         loc_confidence, power_scores)
 
-__all__ = ['SCORE_MODES', 'combine_scores', 'derived_iou', 'loc_confidence']
+__all__ = [
+    'SCORE_MODES', 'combine_scores', 'derived_iou', 'loc_confidence',
+    'power_scores'
+]

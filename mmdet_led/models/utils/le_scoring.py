@@ -1,7 +1,7 @@
 """LE-based scoring of detections before NMS (LED paper, section 2.5)."""
 from torch import Tensor
 
-SCORE_MODES = ('gaussian', 'product', 'cls')
+SCORE_MODES = ('gaussian', 'product', 'power', 'cls')
 
 
 def derived_iou(iod: Tensor, iog: Tensor, eps: float = 1e-6) -> Tensor:
@@ -22,10 +22,31 @@ def loc_confidence(iou: Tensor,
     return (lam * iou + (1 - lam) * derived_iou(iod, iog)).clamp(0, 1)
 
 
+def power_scores(cls_scores: Tensor, conf_loc: Tensor,
+                 power: float) -> Tensor:
+    """``cls ** (1 - power) * loc ** power``, IoU-aware RetinaNet's form.
+
+    A weighted geometric mean: ``power`` 0 ranks by the class confidence
+    alone, 1 by the loc confidence alone, 0.5 by ``sqrt(cls * loc)``.
+
+    Args:
+        cls_scores (Tensor): Classification confidence, e.g. (N, C).
+        conf_loc (Tensor): Loc confidence broadcastable to ``cls_scores``.
+        power (float): Exponent of the loc confidence, in [0, 1].
+
+    Returns:
+        Tensor: The combined confidence.
+    """
+    if not 0 <= power <= 1:
+        raise ValueError(f'loc_power must be in [0, 1], got {power}')
+    return cls_scores.pow(1 - power) * conf_loc.pow(power)
+
+
 def combine_scores(cls_scores: Tensor,
                    conf_loc: Tensor,
                    mode: str = 'gaussian',
-                   sigma: float = 1.0) -> Tensor:
+                   sigma: float = 1.0,
+                   power: float = 0.5) -> Tensor:
     """Final confidence from class and loc confidences.
 
     Args:
@@ -34,8 +55,10 @@ def combine_scores(cls_scores: Tensor,
             e.g. (N, 1).
         mode (str): 'gaussian': ``cls * exp(-(1 - loc)**2 / sigma)``
             (LE-Gaussian, eq. 4); 'product': ``cls * loc`` (LE-Product);
-            'cls': ``cls`` (plain SSD ranking).
+            'power': ``cls ** (1 - power) * loc ** power``
+            (:func:`power_scores`); 'cls': ``cls`` (the host's ranking).
         sigma (float): Width of the Gaussian penalty. Defaults to 1.0.
+        power (float): Exponent of 'power'. Defaults to 0.5.
 
     Returns:
         Tensor: The confidence that thresholding, top-k and NMS rank by.
@@ -44,6 +67,8 @@ def combine_scores(cls_scores: Tensor,
         return cls_scores * (-(1 - conf_loc).pow(2) / sigma).exp()
     if mode == 'product':
         return cls_scores * conf_loc
+    if mode == 'power':
+        return power_scores(cls_scores, conf_loc, power)
     if mode == 'cls':
         return cls_scores
     raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {mode!r}')

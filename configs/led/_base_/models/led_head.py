@@ -1,6 +1,6 @@
 # The LED parts shared by every LED config: LEDHead with the LE module (richer
-# features, coarse-to-fine), Sharp-L2, LE hard mining and LE-Gaussian
-# scoring (LED paper 2.3-2.5). Use as
+# features, coarse-to-fine), Sharp-L2, LE hard mining (LocQualitySampler) and
+# LE-Gaussian scoring (LED paper 2.3-2.5). Use as
 #   model = dict(bbox_head={{_base_.led_head}},
 #                train_cfg={{_base_.led_train_cfg}},
 #                test_cfg={{_base_.led_test_cfg}})
@@ -19,7 +19,9 @@ led_head = dict(
     loss_le_fine=dict(type='SharpL2Loss', sharp=True, loss_weight=1.0),
     alpha=1.0,
     beta=1 / 3)
-led_train_cfg = dict(le_mining=dict(ratios=(3, 1, 1, 1), min_per_range=16))
+led_train_cfg = dict(
+    le_sampler=dict(
+        type='LocQualitySampler', ratios=(3, 1, 1, 1), min_per_range=16))
 # score_thr compares with the class confidence, so LE ranking re-orders the
 # same candidates cls ranking keeps (chosen on VOC2007 val: with the
 # threshold on the combined confidence, product and sharp gaussians lose

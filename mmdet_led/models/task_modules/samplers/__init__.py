@@ -1,0 +1,3 @@
+from .loc_quality_sampler import LocQualitySampler
+
+__all__ = ['LocQualitySampler']
