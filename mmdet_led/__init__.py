@@ -10,6 +10,7 @@ from .patches import apply_patches
 
 apply_patches()
 
-from . import datasets, engine, evaluation, models, utils  # noqa: E402,F401
+from . import (datasets, engine, evaluation, models, utils,  # noqa: E402,F401
+               visualization)
 
 __version__ = '0.1.0'
