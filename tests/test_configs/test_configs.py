@@ -160,17 +160,3 @@ def test_cpu_led_speeds_up_only_the_le_module():
     assert le == fast > 0
     assert 'paramwise_cfg' not in load(
         'ssdlite_efficientnetlite0_192_voc07_cpu.py').optim_wrapper
-
-
-@pytest.mark.parametrize(
-    'path',
-    sorted(glob.glob(osp.join(REPO, 'benchmarks', 'recipe_search', 'v*.py'))),
-    ids=osp.basename)
-def test_recipe_search_chooses_on_train_val_only(path):
-    cfg = Config.fromfile(path)
-    assert cfg.train_dataloader.dataset.ann_file.endswith('/train.txt')
-    for loader in ('val_dataloader', 'test_dataloader'):
-        assert cfg[loader].dataset.ann_file.endswith('/val.txt')
-    # the runs before v7 keep the SGD + zoom-out recipe they were run with
-    if osp.basename(path) < 'v7':
-        assert cfg.optim_wrapper.optimizer.type == 'SGD'

@@ -1,0 +1,124 @@
+"""``ci``: 95% paired bootstrap intervals of the LED-vs-SSD and scoring
+differences.
+
+Test images are resampled (with replacement, seeded); each resample
+re-weights the fixed per-detection TP/FP flags of every model/scoring at
+once, so all comparisons are paired by image. LED vs SSD compares seed
+means (both resampled jointly); scoring modes compare the same weights per
+seed, then average over seeds. Other interval methods plug in as further
+entries of the result (``differences`` maps ``'<a>-<b>/<metric>'`` to an
+estimate and its interval).
+"""
+import time
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from mmdet_led.evaluation.functional import (bootstrap_weights,
+                                             percentile_interval, voc_metrics)
+from ..common import log
+from ..evaluate import RunData
+from ..meta import base_meta
+from ..registry import BOOTSTRAP_SEED, CPU_LED, CPU_SSD, SCORE_MODES
+from .scoring import scoring_variants
+
+METRICS = ('mAP50', 'AP70', 'AP')
+#: Scoring-mode differences on the same weights (``gaussian_val`` pairs are
+#: added once the sweep ran).
+MODE_PAIRS = [('gaussian', 'cls'), ('product', 'cls'), ('gaussian', 'product')]
+VAL_PAIRS = [('gaussian_val', 'cls'), ('gaussian_val', 'gaussian')]
+
+
+def config_mode(bench: Any, run: Any) -> str:
+    """The score_mode of the run's own config (LEDHead's default
+    'gaussian' if unset)."""
+    ev = bench.result(f'eval/{run.name}')
+    mode = (ev or {}).get('test_cfg', {}).get('score_mode', 'gaussian')
+    return mode if mode in SCORE_MODES else 'gaussian'
+
+
+def seed_mean(runs: Sequence[Any], name: str,
+              store: Dict[str, Dict[str, dict]]) -> Dict[str, np.ndarray]:
+    """Per metric, the mean over ``runs`` of ``store[run][name][metric]``
+    (a number or an array of resamples)."""
+    return {
+        k: np.mean([store[r.name][name][k] for r in runs], axis=0)
+        for k in METRICS
+    }
+
+
+def difference(samples: dict, point: dict, runs_a: Sequence[Any],
+               mode_a: str, runs_b: Sequence[Any],
+               mode_b: str) -> Dict[str, dict]:
+    """Per metric, the estimate (AP points), 95% percentile interval and
+    the fraction of resamples <= 0 of seed-mean A minus seed-mean B."""
+    a, b = seed_mean(runs_a, mode_a, samples), seed_mean(runs_b, mode_b,
+                                                         samples)
+    pa, pb = seed_mean(runs_a, mode_a, point), seed_mean(runs_b, mode_b,
+                                                         point)
+    out = {}
+    for k in METRICS:
+        d = 100 * (np.asarray(a[k]) - np.asarray(b[k]))
+        low, high = percentile_interval(d, 0.95)
+        out[k] = dict(
+            estimate=float(100 * (pa[k] - pb[k])),
+            ci95=[low, high],
+            frac_le_0=float(np.mean(d <= 0)))
+    return out
+
+
+def part_ci(bench: Any, part: Any) -> dict:
+    """95% percentile-bootstrap intervals of the differences."""
+    started = time.time()
+    ssd_runs, led_runs = bench.done_runs('ssd'), bench.done_runs('led')
+    samples: Dict[str, Dict[str, Dict[str, np.ndarray]]] = {}
+    point: Dict[str, Dict[str, Dict[str, float]]] = {}
+    img_ids, weights = None, None
+    variants = scoring_variants(bench)
+    jobs = [(r, 'default', {}) for r in ssd_runs]
+    jobs += [(r, name, v) for r in led_runs for name, v in variants.items()]
+    for run, name, v in jobs:
+        data = RunData(bench, run)
+        if img_ids is None:
+            img_ids = data.raw['img_ids']
+            weights = bootstrap_weights(
+                len(img_ids), bench.bootstrap, BOOTSTRAP_SEED)
+        elif data.raw['img_ids'] != img_ids:
+            raise RuntimeError(f'{run.name}: other test images than the rest')
+        matches = data.matches(**v)
+        samples.setdefault(run.name, {})[name] = voc_metrics(matches, weights)
+        point.setdefault(run.name, {})[name] = {
+            k: float(x[0])
+            for k, x in voc_metrics(matches).items()
+        }
+        log(f'ci: {run.name} {name} bootstrapped')
+    comparisons: List[tuple] = []
+    if ssd_runs and led_runs:
+        # LED as configured (its own score_mode) vs SSD
+        comparisons.append(('led-ssd', led_runs,
+                            config_mode(bench, led_runs[0]), ssd_runs,
+                            'default'))
+    pairs = MODE_PAIRS + (VAL_PAIRS if 'gaussian_val' in variants else [])
+    for a, b in pairs if led_runs else []:
+        comparisons.append((f'{a}-{b}', led_runs, a, led_runs, b))
+    diffs: Dict[str, dict] = {}
+    for name, runs_a, mode_a, runs_b, mode_b in comparisons:
+        for k, d in difference(samples, point, runs_a, mode_a, runs_b,
+                               mode_b).items():
+            diffs[f'{name}/{k}'] = d
+    return base_meta(
+        bench,
+        part,
+        started,
+        runs=[r.name for r in ssd_runs + led_runs],
+        seeds=sorted({r.seed
+                      for r in ssd_runs + led_runs}),
+        config=[CPU_SSD, CPU_LED],
+        method=(f'percentile bootstrap, {bench.bootstrap} resamples of the '
+                f'{len(img_ids or [])} test images (seed {BOOTSTRAP_SEED}), '
+                'paired by image; differences in AP points; LED-SSD compares '
+                'seed means'),
+        num_images=len(img_ids or []),
+        samples=bench.bootstrap,
+        variants=variants,
+        differences=diffs)

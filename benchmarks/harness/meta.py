@@ -1,0 +1,46 @@
+"""The fields every result JSON starts with (provenance of a result)."""
+import datetime
+import os
+import platform
+import time
+from typing import Any
+
+from .common import RESULT_VERSION, now
+
+
+def host_info() -> dict:
+    """The machine a result was computed on."""
+    return dict(
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        machine=platform.machine())
+
+
+def base_meta(bench: Any, part: Any, started: float, **extra) -> dict:
+    """Fields every result JSON has, then ``extra``.
+
+    Args:
+        bench (Bench): The invocation (commit, quick mode, fingerprints).
+        part (Part): The part whose result this is.
+        started (float): ``time.time()`` when the part started.
+
+    Returns:
+        dict: version, part, commit, dirty, started, finished, wall time,
+        host (:func:`host_info`), quick, the inputs' fingerprints (parts
+        with deps) and ``extra``.
+    """
+    meta = dict(
+        version=RESULT_VERSION,
+        part=part.name,
+        commit=bench.commit['commit'],
+        dirty=bench.commit['dirty'],
+        started=datetime.datetime.fromtimestamp(started).isoformat(
+            timespec='seconds'),
+        finished=now(),
+        wall_time_s=round(time.time() - started, 2),
+        host=host_info(),
+        quick=bench.quick)
+    if part.deps:
+        meta['inputs'] = bench.input_fingerprints(part)
+    meta.update(extra)
+    return meta
