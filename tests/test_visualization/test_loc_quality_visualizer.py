@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_tool, write_config
+from conftest import run_tool, write_config
 from mmdet_led.visualization import LocQualityVisualizer
 
 
