@@ -1,11 +1,12 @@
 import pytest
 import torch
+from mmdet.registry import TASK_UTILS
 
-from mmdet_led.models.task_modules import (c2f_decode, c2f_encode,
-                                           le_hard_mining,
+from mmdet_led.models.task_modules import (LocQualitySampler, c2f_decode,
+                                           c2f_encode, le_hard_mining,
                                            loc_quality_targets, value_to_bin)
 from mmdet_led.models.utils import (combine_scores, derived_iou,
-                                    loc_confidence)
+                                    loc_confidence, power_scores)
 
 
 def test_iou_iod_iog_hand_computed():
@@ -124,3 +125,39 @@ def test_scoring_formulas():
     assert torch.equal(combine_scores(cls, loc, 'cls'), cls)
     with pytest.raises(ValueError):
         combine_scores(cls, loc, 'sum')
+
+
+def test_power_scoring_exact():
+    """conf = cls ** (1 - a) * loc ** a, values chosen to be exact in
+    float64: 0.64 ** 0.5 * 0.25 ** 0.5 = 0.8 * 0.5."""
+    cls = torch.tensor([[0.64, 0.04]], dtype=torch.float64)
+    loc = torch.tensor([[0.25]], dtype=torch.float64)
+    assert combine_scores(cls, loc, 'power', power=0.5).tolist() == [[
+        0.4, 0.1
+    ]]
+    # a = 0: the class confidence alone; a = 1: the loc confidence alone
+    assert torch.equal(power_scores(cls, loc, 0.0), cls)
+    assert power_scores(cls, loc, 1.0).tolist() == [[0.25, 0.25]]
+    # cls 2**-4, loc 2**-8, a 0.25: 2 ** (-4 * 0.75 - 8 * 0.25) = 2 ** -5
+    assert power_scores(
+        torch.tensor([2.0**-4], dtype=torch.float64),
+        torch.tensor([2.0**-8], dtype=torch.float64),
+        0.25).item() == 2.0**-5
+    with pytest.raises(ValueError, match='loc_power'):
+        power_scores(cls, loc, 1.5)
+
+
+def test_loc_quality_sampler_is_le_hard_mining_by_iou_range():
+    """The registered sampler bins by the IoU target (C2F ranges) and
+    keeps what le_hard_mining keeps."""
+    sampler = TASK_UTILS.build(
+        dict(type='LocQualitySampler', ratios=(3, 1, 1, 1), min_per_range=2))
+    assert isinstance(sampler, LocQualitySampler)
+    ious = torch.tensor([0.0] * 100 + [0.2] * 10 + [0.5] * 5 + [0.9] * 3)
+    losses = torch.arange(len(ious), dtype=torch.float).flip(0)
+    mask = sampler.sample(losses, ious)
+    assert torch.equal(
+        mask, le_hard_mining(losses, value_to_bin(ious), min_per_range=2))
+    assert torch.bincount(value_to_bin(ious)[mask]).tolist() == [9, 3, 3, 3]
+    with pytest.raises(ValueError, match='ratios'):
+        LocQualitySampler(ratios=(3, 1, 1))

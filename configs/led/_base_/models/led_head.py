@@ -1,12 +1,13 @@
-# The LED parts shared by every LED config: LEDHead with the LE module (richer
-# features, coarse-to-fine), Sharp-L2, LE hard mining (LocQualitySampler) and
-# LE-Gaussian scoring (LED paper 2.3-2.5). Use as
+# The LED parts shared by every LED config: the LE module (richer features,
+# coarse-to-fine), Sharp-L2, LE hard mining (LocQualitySampler) and
+# LE-Gaussian scoring (LED paper 2.3-2.5), on SSD (led_head) or on
+# MMDetection's FPN heads (led_retina_head, led_fcos_head, led_atss_head).
+# Use as
 #   model = dict(bbox_head={{_base_.led_head}},
 #                train_cfg={{_base_.led_train_cfg}},
 #                test_cfg={{_base_.led_test_cfg}})
 # The LE convs take the head's use_depthwise/norm_cfg/act_cfg.
-led_head = dict(
-    type='LEDHead',
+le_keys = dict(
     le_module=dict(
         type='LEModule',
         richer_features=True,
@@ -19,6 +20,10 @@ led_head = dict(
     loss_le_fine=dict(type='SharpL2Loss', sharp=True, loss_weight=1.0),
     alpha=1.0,
     beta=1 / 3)
+led_head = dict(type='LEDHead', **le_keys)
+led_retina_head = dict(type='LEDRetinaHead', **le_keys)
+led_fcos_head = dict(type='LEDFCOSHead', **le_keys)
+led_atss_head = dict(type='LEDATSSHead', **le_keys)
 led_train_cfg = dict(
     le_sampler=dict(
         type='LocQualitySampler', ratios=(3, 1, 1, 1), min_per_range=16))

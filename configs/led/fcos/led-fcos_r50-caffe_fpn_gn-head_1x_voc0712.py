@@ -1,0 +1,13 @@
+# LED-FCOS R50-FPN 1x on VOC0712, for GPU users: the VOC FCOS twin with
+# type='LEDFCOSHead' and the LE keys, trained jointly from the start as in
+# led-fcos_r50-caffe_fpn_gn-head_1x_coco.py; not yet run on a GPU.
+_base_ = [
+    './fcos_r50-caffe_fpn_gn-head_1x_voc0712.py',
+    '../_base_/models/led_head.py'
+]
+custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
+
+model = dict(
+    bbox_head={{_base_.led_fcos_head}},
+    train_cfg={{_base_.led_train_cfg}},
+    test_cfg={{_base_.led_test_cfg}})
