@@ -7,6 +7,7 @@ registers anything, so plain MMDetection configs and tools get them too.
 Nothing in site-packages is edited.
 """
 from .checkpoint_errors import CheckpointLoadError, name_checkpoint_errors
+from .cpu_ddp import enable_cpu_ddp
 from .history_buffer_pickle import fix_history_buffer_pickling
 from .mmcv_ops_fallback import install_mmcv_ops_fallback
 from .ssd_head_loss_cls import fix_ssd_head_predict
@@ -14,7 +15,7 @@ from .torch_weights_only import (allow_mmengine_checkpoints,
                                  mmengine_checkpoint_globals)
 
 __all__ = [
-    'CheckpointLoadError', 'name_checkpoint_errors',
+    'CheckpointLoadError', 'enable_cpu_ddp', 'name_checkpoint_errors',
     'allow_mmengine_checkpoints', 'apply_patches',
     'fix_history_buffer_pickling', 'fix_ssd_head_predict',
     'install_mmcv_ops_fallback', 'mmengine_checkpoint_globals'
@@ -32,3 +33,4 @@ def apply_patches() -> None:
     fix_history_buffer_pickling()
     allow_mmengine_checkpoints()
     name_checkpoint_errors()
+    enable_cpu_ddp()
