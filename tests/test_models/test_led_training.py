@@ -1,4 +1,5 @@
 """LEDHead learns: the CPU LED model overfits a few generated images."""
+import pytest
 import torch
 from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
@@ -8,6 +9,7 @@ from mmengine.dataset import pseudo_collate
 from conftest import REPO
 
 
+@pytest.mark.slow
 def test_led_loss_decreases_on_generated_images(toy_voc):
     register_all_modules()
     torch.manual_seed(0)

@@ -6,6 +6,8 @@ import torch
 
 from conftest import run_tool, voc_metrics, write_config
 
+pytestmark = pytest.mark.slow
+
 # Random init (no download), a few images, 1-2 iterations.
 SSD_SMALL = """
 model = dict(backbone=dict(init_cfg=None))
