@@ -5,6 +5,7 @@ import platform
 import time
 from typing import Any
 
+from mmdet_led.utils.env_info import collect_env_info
 from .common import RESULT_VERSION, now
 
 
@@ -26,8 +27,10 @@ def base_meta(bench: Any, part: Any, started: float, **extra) -> dict:
 
     Returns:
         dict: version, part, commit, dirty, started, finished, wall time,
-        host (:func:`host_info`), quick, the inputs' fingerprints (parts
-        with deps) and ``extra``.
+        host (:func:`host_info`), env (the CPU kind, kernel ISAs, threads
+        and torch version a run reproduces bit for bit on:
+        :func:`mmdet_led.utils.env_info.collect_env_info`), quick, the
+        inputs' fingerprints (parts with deps) and ``extra``.
     """
     meta = dict(
         version=RESULT_VERSION,
@@ -39,6 +42,7 @@ def base_meta(bench: Any, part: Any, started: float, **extra) -> dict:
         finished=now(),
         wall_time_s=round(time.time() - started, 2),
         host=host_info(),
+        env=collect_env_info(),
         quick=bench.quick)
     if part.deps:
         meta['inputs'] = bench.input_fingerprints(part)

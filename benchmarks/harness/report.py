@@ -17,6 +17,7 @@ from .common import ROOT, mean_or_none, read_json, write_json
 from .figures import (plot_accuracy, plot_calibration, plot_recipe,
                       plot_scoring, plot_sweep, recipe_entries)
 from .registry import CALIB_SIGNALS, PAPER_BATCH, PAPER_ITERS, STATED_CPU_DAYS
+from .seed_planning import paired_differences
 from .summary import load_results, make_summary, runs_by_model
 
 TEMPLATES = osp.join(osp.dirname(osp.abspath(__file__)), 'templates')
@@ -305,6 +306,59 @@ def training_rows(results: Dict[str, dict]) -> List[list]:
     return rows
 
 
+def optional_interval(ci: Optional[Sequence[float]]) -> str:
+    """:func:`interval`, or :data:`MISSING` for None."""
+    return MISSING if ci is None else interval(ci)
+
+
+def led_ssd_rows(results: Dict[str, dict], summary: dict,
+                 seeds: Sequence[int]) -> List[List[str]]:
+    """LED - SSD per metric: the per-seed differences (paired by seed),
+    their mean and SD, the two-level and per-image 95% intervals, and the
+    seeds needed for the target (at the SD and at its 95% upper bound)."""
+    ci = (results.get('ci') or {}).get('differences', {})
+    plans = summary.get('seed_planning') or {}
+    rows = []
+    for metric in ('mAP50', 'AP70', 'AP'):
+        diffs = paired_differences(results, seeds, metric)
+        entry = ci.get(f'led-ssd/{metric}')
+        if not diffs and not entry:
+            continue
+        vals = list(diffs.values())
+        plan = plans.get(metric)
+
+        def needed(key):
+            if not plan or key not in plan:
+                return MISSING
+            return '{sd} ({sd_upper95})'.format(**plan[key])
+
+        rows.append([
+            metric,
+            ', '.join(f's{s} {fmt(d, sign=True)}' for s, d in diffs.items())
+            or MISSING,
+            fmt(float(np.mean(vals)) if vals else None, sign=True),
+            fmt(float(np.std(vals, ddof=1)) if len(vals) > 1 else None),
+            optional_interval((entry or {}).get('ci95_two_level')),
+            optional_interval((entry or {}).get('ci95')),
+            fmt(plan['effect'], 1, sign=True) if plan else MISSING,
+            needed('seeds_for_half_width'),
+            needed('seeds_for_power80'),
+        ])
+    return rows
+
+
+def machines(results: Dict[str, dict]) -> List[str]:
+    """The distinct machines (``env``) the training runs recorded, with
+    their number of runs."""
+    from mmdet_led.utils.env_info import env_summary
+    counts: Dict[str, int] = {}
+    for name, res in sorted(results.items()):
+        if name.startswith('train_') and res.get('env'):
+            line = env_summary(res['env'])
+            counts[line] = counts.get(line, 0) + 1
+    return [f'{line} ({n} runs)' for line, n in counts.items()]
+
+
 def report_context(results: Dict[str, dict],
                    summary: dict,
                    figures: Dict[str, str],
@@ -338,19 +392,22 @@ def report_context(results: Dict[str, dict],
             fmt(t['measured'], 3 if 'corr' in t['name']
                 or 'latency' in t['name'] else 2),
             dict(met='**met**', missed='**missed**',
+                 unresolved='unresolved',
                  pending='pending')[t['status']], t['note']
         ] for t in summary['targets']],
         accuracy=accuracy_rows(results, seeds),
         iterations=(its.get('ssd') and its.get('led')) and dict(
             ssd=its['ssd'], led=its['led'],
             equal=its['ssd'] == its['led'] and len(its['ssd']) == 1),
-        led_ssd=[[k.split('/')[1], fmt(v['estimate'], sign=True),
-                  interval(v['ci95'])] for k, v in ci.items()
-                 if k.startswith('led-ssd/')],
+        led_ssd=led_ssd_rows(results, summary, seeds),
+        machines=machines(results),
         per_class=per_class_rows(results, seeds),
-        scoring_ci=[[k.split('/')[0], k.split('/')[1],
-                     fmt(v['estimate'], sign=True), interval(v['ci95'])]
-                    for k, v in ci.items() if not k.startswith('led-ssd/')],
+        scoring_ci=[[
+            k.split('/')[0], k.split('/')[1],
+            fmt(v['estimate'], sign=True),
+            optional_interval(v.get('ci95_two_level')),
+            interval(v['ci95'])
+        ] for k, v in ci.items() if not k.startswith('led-ssd/')],
         scoring_rows=results.get('scoring') and scoring_rows(
             results['scoring']),
         sweep_rows=results.get('sweep') and sweep_rows(results['sweep']),

@@ -9,6 +9,7 @@ import numpy as np
 
 from .common import log, now, read_json
 from .evaluate import METRIC_DEFINITIONS
+from .seed_planning import TARGET_EFFECTS, seed_planning
 
 
 def load_results(results_dir: str) -> Dict[str, dict]:
@@ -123,19 +124,39 @@ def make_summary(results: Dict[str, dict], seeds: Sequence[int],
         },
         ci95={k: v['ci95']
               for k, v in ci['differences'].items()} if ci else None,
+        ci95_two_level={
+            k: v.get('ci95_two_level')
+            for k, v in ci['differences'].items()
+        } if ci else None,
+        seed_planning=seed_planning(results, seeds),
         targets=evaluate_targets(results, seeds),
         metric_definitions=METRIC_DEFINITIONS,
         generated=now())
 
 
+def judge(interval: Sequence[float], need: float, strict: bool) -> str:
+    """Status of a target ``diff >= need`` (``> need`` if ``strict``) from
+    a 95% interval of ``diff``: met if all of it meets the target, missed
+    if none of it does, else unresolved."""
+    low, high = interval
+    if low > need or (low == need and not strict):
+        return 'met'
+    if high < need or (high == need and strict):
+        return 'missed'
+    return 'unresolved'
+
+
 def evaluate_targets(results: Dict[str, dict],
                      seeds: Sequence[int]) -> List[dict]:
-    """The benchmark's targets: measured vs target, met/missed/pending."""
+    """The benchmark's targets: measured vs target, met/missed/pending;
+    differences between models or scorings are judged on their two-level
+    interval (met/missed/unresolved, pending without one)."""
     targets = []
+    diffs = (results.get('ci') or {}).get('differences') or {}
 
-    def add(name, target, measured, ok, note='', pending=''):
-        status = ('pending' if measured is None else
-                  'met' if ok(measured) else 'missed')
+    def add(name, target, measured, ok, note='', pending='', status=None):
+        status = status or ('pending' if measured is None else
+                            'met' if ok(measured) else 'missed')
         targets.append(
             dict(
                 name=name,
@@ -144,25 +165,40 @@ def evaluate_targets(results: Dict[str, dict],
                 status=status,
                 note=pending if measured is None else note))
 
-    def ci_note(key):
-        ci = ((results.get('ci') or {}).get('differences') or {}).get(key)
-        return ' ; 95% CI [{:.2f}, {:.2f}]'.format(*ci['ci95']) if ci else ''
+    def add_difference(name, target, measured, key, need, strict, note,
+                       pending):
+        """A difference target, judged on ``ci[key]``'s two-level
+        interval."""
+        ci = diffs.get(key)
+        two = (ci or {}).get('ci95_two_level')
+        status = None
+        if measured is not None:
+            if two:
+                status = judge(two, need, strict)
+                note += ('; two-level 95% CI [{:.2f}, {:.2f}] over {} seeds'
+                         .format(*two, ci['num_seeds']))
+            else:
+                status = 'pending'
+                note += '; two-level interval pending (rerun part ci)'
+            if ci:
+                note += '; per-image 95% CI [{:.2f}, {:.2f}]'.format(
+                    *ci['ci95'])
+        add(name, target, measured, None, note, pending, status)
 
     n = len(seeds)
     ssd50, n_ssd = seed_stats(results, 'ssd', seeds, 'mAP50')
     add('CPU SSD baseline mAP@0.5 on test (mean over seeds)', '>= 25.0',
         ssd50, lambda x: x >= 25.0, f'{n_ssd}/{n} seeds',
         'needs eval/ssd_s*')
-    for metric, need in (('mAP50', 1.0), ('AP70', 2.0)):
+    for metric, need in TARGET_EFFECTS:
         led, n_led = seed_stats(results, 'led', seeds, metric)
         ssd, n_ssd = seed_stats(results, 'ssd', seeds, metric)
         diff = None if led is None or ssd is None else led - ssd
         label = 'mAP@0.5' if metric == 'mAP50' else 'AP@0.7'
-        note = f'LED {n_led}/{n}, SSD {n_ssd}/{n} seeds'
-        add(f'LED - SSD {label} (mean over seeds)', f'>= +{need:.1f}', diff,
-            lambda x, need=need: x >= need,
-            note + ci_note(f'led-ssd/{metric}'),
-            'needs eval/led_s* and eval/ssd_s*')
+        add_difference(f'LED - SSD {label} (mean over seeds)',
+                       f'>= +{need:.1f}', diff, f'led-ssd/{metric}', need,
+                       False, f'LED {n_led}/{n}, SSD {n_ssd}/{n} seeds',
+                       'needs eval/led_s* and eval/ssd_s*')
     scoring = results.get('scoring')
     for metric, label in (('mAP50', 'mAP@0.5'), ('AP70', 'AP@0.7')):
         diff = None
@@ -171,10 +207,10 @@ def evaluate_targets(results: Dict[str, dict],
             g = scoring['mean'].get('gaussian', {}).get(metric)
             c = scoring['mean'].get('cls', {}).get(metric)
             diff = None if g is None or c is None else g - c
-            note = (f'{len(scoring["runs"])}/{n} seeds' +
-                    ci_note(f'gaussian-cls/{metric}'))
-        add(f'same weights: gaussian - cls {label}', '> 0', diff,
-            lambda x: x > 0, note, 'needs scoring')
+            note = f'{len(scoring["runs"])}/{n} seeds'
+        add_difference(f'same weights: gaussian - cls {label}', '> 0', diff,
+                       f'gaussian-cls/{metric}', 0.0, True, note,
+                       'needs scoring')
     calib = results.get('calibration')
     r_loc = r_cls = None
     if calib:

@@ -118,9 +118,13 @@ def fixture_results(seeds=(0, 1, 2), missing=('eval_ssd_s2', )):
     res['ci'] = dict(
         method='percentile bootstrap',
         differences={
-            'led-ssd/mAP50': dict(estimate=2.0, ci95=[0.5, 3.5]),
-            'led-ssd/AP70': dict(estimate=2.0, ci95=[-0.5, 4.5]),
-            'gaussian-cls/mAP50': dict(estimate=1.5, ci95=[0.7, 2.2]),
+            'led-ssd/mAP50': dict(estimate=2.0, ci95=[0.5, 3.5],
+                                  ci95_two_level=[1.0, 3.9], num_seeds=2),
+            'led-ssd/AP70': dict(estimate=2.0, ci95=[-0.5, 4.5],
+                                 ci95_two_level=[-1.5, 1.9], num_seeds=2),
+            'gaussian-cls/mAP50': dict(estimate=1.5, ci95=[0.7, 2.2],
+                                       ci95_two_level=[-0.2, 2.5],
+                                       num_seeds=3),
         })
     batches = {
         str(b): dict(

@@ -39,7 +39,13 @@ def test_summary_and_report_from_fixtures(tmp_path):
     status = {t['name']: t['status'] for t in summary['targets']}
     assert status['CPU SSD baseline mAP@0.5 on test (mean over seeds)'] == \
         'met'  # (25 + 26) / 2
-    assert status['LED - SSD mAP@0.5 (mean over seeds)'] == 'met'  # 2.5
+    # differences are judged on their two-level interval: [1.0, 3.9] >=
+    # +1.0 (met), [-1.5, 1.9] < +2.0 (missed), [-0.2, 2.5] around 0
+    # (unresolved), none (pending)
+    assert status['LED - SSD mAP@0.5 (mean over seeds)'] == 'met'
+    assert status['LED - SSD AP@0.7 (mean over seeds)'] == 'missed'
+    assert status['same weights: gaussian - cls mAP@0.5'] == 'unresolved'
+    assert status['same weights: gaussian - cls AP@0.7'] == 'pending'
     assert status['corr(conf_loc, IoU) - corr(conf_cls, IoU)'] == 'met'
     assert status['corr(conf_loc, true IoU)'] == 'met'
     assert status['LED300 / SSD300-VGG16 batch-1 latency (forward + '
@@ -69,7 +75,7 @@ def test_summary_and_report_from_fixtures(tmp_path):
                     '## Training runs', '## Parts'):
         assert heading in text, heading
     assert '| SSD | 2 | — |' in text  # the missing seed, not invented
-    assert '**missed**' in text  # LED - SSD AP@0.7 = 1.5 < 2.0
+    assert '**missed**' in text  # LED - SSD AP@0.7, two-level < 2.0
     assert 'a\\|b' in text  # recipe cells are escaped
     assert '![recipe search](figures/recipe.png)' in text
     assert '(> 30)' in text  # the 32-minute run is flagged
