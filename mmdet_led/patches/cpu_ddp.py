@@ -17,8 +17,9 @@ without ``set_device``, on ``gloo`` when ``nccl`` was asked for (gloo is
 PyTorch's CPU backend); and ``MMDistributedDataParallel`` is built without
 ``device_ids``/``output_device`` for a CPU module, as PyTorch documents for
 CPU training. GPU, NPU and MLU runs are untouched. SyncBN needs GPUs
-(PyTorch has no CPU kernels for its statistics); single-process runs revert
-it to BN as before.
+(PyTorch has no CPU kernels for its statistics, so its first forward would
+fail): a CPU module with SyncBatchNorm layers is refused when it is wrapped,
+with that reason; single-process runs revert SyncBN to BN as before.
 """
 import torch.distributed as torch_dist
 from mmengine.device import get_device
@@ -54,6 +55,16 @@ def _cpu_ddp_init(original):
         if devices == {'cpu'}:
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
+            sync_bn = [
+                name for name, m in module.named_modules()
+                if type(m).__name__ == 'SyncBatchNorm'
+            ]
+            if sync_bn:
+                raise RuntimeError(
+                    f'SyncBN needs GPUs ({len(sync_bn)} SyncBatchNorm '
+                    f'layers, e.g. {sync_bn[0]}): PyTorch has no CPU '
+                    'kernels for its cross-process statistics. For CPU '
+                    "runs leave out sync_bn (or norm_cfg type='SyncBN').")
         original(self, module, *args, **kwargs)
 
     setattr(__init__, _PATCHED, True)
