@@ -27,7 +27,7 @@ def one_image(dets):
     return match_voc([[arr]], [ann])
 
 
-def random_matches(seed, num_imgs=40, num_classes=3):
+def random_matches(seed, num_imgs=30, num_classes=3):
     """Detections jittered around the objects plus background boxes."""
     rng = np.random.default_rng(seed)
     dets, anns = [], []
@@ -93,10 +93,10 @@ def test_voc_toy_by_hand():
     miss above it (precision 1/2 at recall 1: 11-point and all-point AP
     1/2); B finds nothing (AP 0). Per-seed differences 100 and 50 points;
     seed means 100, 75, 50 with probabilities 1/4, 1/2, 1/4, so the 95%
-    interval is [50, 100] (each end holds far more than 2.5% of 1000)."""
+    interval is [50, 100] (each end holds far more than 2.5% of 400)."""
     a = [one_image([(BOX, 0.9)]), one_image([(FAR, 0.9), (BOX, 0.8)])]
     b = [one_image([(FAR, 0.9)])] * 2
-    res = paired_voc_bootstrap(a, b, num_samples=1000, seed=0)
+    res = paired_voc_bootstrap(a, b, num_samples=400, seed=0)
     for key in ('mAP50', 'AP70', 'AP'):
         assert res[key]['per_seed'] == pytest.approx([100, 50]), key
         assert res[key]['estimate'] == pytest.approx(75)
@@ -111,8 +111,8 @@ def test_zero_seed_variance_is_the_image_bootstrap():
     (the same RNG stream); they differ only by the rounding of a mean of
     equal numbers."""
     ma, mb = random_matches(1), random_matches(2)
-    res = paired_voc_bootstrap([ma] * 3, [mb] * 3, num_samples=300, seed=5)
-    weights = bootstrap_weights(ma.num_images, 300, seed=5)
+    res = paired_voc_bootstrap([ma] * 3, [mb] * 3, num_samples=100, seed=5)
+    weights = bootstrap_weights(ma.num_images, 100, seed=5)
     sa, sb = voc_metrics(ma, weights), voc_metrics(mb, weights)
     pa, pb = voc_metrics(ma), voc_metrics(mb)
     for key in ('mAP50', 'AP70', 'AP'):
@@ -138,8 +138,8 @@ def test_zero_image_variance_is_the_seed_bootstrap():
 
     a = [run() for _ in range(5)]
     b = [run() for _ in range(5)]
-    res = paired_voc_bootstrap(a, b, num_samples=400, seed=2)
-    draws = seed_draws(5, 400, seed=2)
+    res = paired_voc_bootstrap(a, b, num_samples=200, seed=2)
+    draws = seed_draws(5, 200, seed=2)
     for key in ('mAP50', 'AP70', 'AP'):
         diffs = np.array([100 * (voc_metrics(x)[key][0] -
                                  voc_metrics(y)[key][0])
@@ -154,9 +154,9 @@ def test_zero_image_variance_is_the_seed_bootstrap():
 def test_seeded_and_reproducible():
     ma = [random_matches(s) for s in (10, 11, 12)]
     mb = [random_matches(s) for s in (20, 21, 22)]
-    first = paired_voc_bootstrap(ma, mb, num_samples=100, seed=0)
-    assert paired_voc_bootstrap(ma, mb, num_samples=100, seed=0) == first
-    other = paired_voc_bootstrap(ma, mb, num_samples=100, seed=1)
+    first = paired_voc_bootstrap(ma, mb, num_samples=60, seed=0)
+    assert paired_voc_bootstrap(ma, mb, num_samples=60, seed=0) == first
+    other = paired_voc_bootstrap(ma, mb, num_samples=60, seed=1)
     assert other['mAP50']['ci'] != first['mAP50']['ci']
     assert other['mAP50']['estimate'] == first['mAP50']['estimate']
     # resampling seeds widens the interval beyond the image-only one
