@@ -25,7 +25,7 @@
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #       --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
 #       -d .whl mmcv-lite==2.1.0 mmengine==0.10.7 mmdet==3.3.0 addict yapf \
-#       termcolor terminaltables shapely pycocotools
+#       termcolor terminaltables shapely pycocotools tabulate
 # ); mmcv-lite has no compiled ops and mmdet-led's NMS fallback stands in.
 # Data: $VOC_ROOT (default data/voc_small/VOCdevkit/, made by
 #   python tools/shrink_voc.py data/VOCdevkit data/voc_small/VOCdevkit).

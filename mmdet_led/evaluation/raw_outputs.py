@@ -85,8 +85,8 @@ def record_test_pass(model: nn.Module,
 
     Args:
         model (nn.Module): The detector, in eval mode.
-        loader: Its test data loader (a VOC-style dataset with
-            ``ignored_instances``).
+        loader: Its test data loader (ground truth in original image
+            coordinates, as MMDetection's test pipelines load it).
         log_every (int): Log progress every this many batches.
 
     Returns:
@@ -99,8 +99,10 @@ def record_test_pass(model: nn.Module,
     with capture_head_outputs(model) as outs, torch.no_grad():
         for idx, batch in enumerate(loader):
             for sample in model.test_step(batch):
-                gt, ign = sample.gt_instances, sample.ignored_instances
-                pred = sample.pred_instances
+                gt, pred = sample.gt_instances, sample.pred_instances
+                # datasets without difficult objects have no ignored ones
+                ign = (sample.ignored_instances if 'ignored_instances'
+                       in sample else gt[gt.labels < 0])
                 metas.append(plain(sample.metainfo))
                 anns.append(
                     dict(

@@ -2,12 +2,14 @@
 the side-by-side training scheduler."""
 import re
 
+import pytest
 from harness_fixtures import make_bench
 
 from benchmarks.harness.cli import bench_from_args, main, parse_args
 from benchmarks.harness.common import RESULT_VERSION, write_json
 from benchmarks.harness.jobs import job_runs, next_job
-from benchmarks.harness.registry import RUNS, VGG16_RUNS
+from benchmarks.harness.registry import (RUNS, VGG16_RUNS, get_registry,
+                                         le_lr_mult, recipe_search_runs)
 from benchmarks.harness.report import write_report
 from mmdet_led.engine import step1_iter, twin_mismatch
 
@@ -81,3 +83,27 @@ def test_vgg16_registry_for_the_gpu(tmp_path):
     on_gpu = bench_from_args(parse_args(['--setting', 'cpu-gpu']))
     assert on_gpu.registry is RUNS
     assert on_gpu.setting[0] == 'CPU recipe, trained on a GPU'
+
+
+def test_recipe_search_registries_are_one_function(tmp_path):
+    """--registry v15/v16: the searches' runs on train -> val, each LED from
+    the same SSD step 1; one function with the version as argument."""
+    v15, v16 = get_registry('v15'), get_registry('v16')
+    assert list(v15) == ['ssd', 'led', 'led-beta1']
+    assert list(v16) == ['ssd', 'led', 'led-lemult10', 'led-lemult3']
+    assert v15['ssd'] == v16['ssd']  # v16 reused v15's step 1
+    for runs in (v15, v16):
+        assert {(r['train'], r['eval']) for r in runs.values()} == {
+            ('train', 'val')}
+        assert {r.get('init_from') for k, r in runs.items()
+                if k != 'ssd'} == {'ssd'}
+    assert v15['led-beta1']['options'] == {'model.bbox_head.beta': 1.0}
+    assert v16['led-lemult3']['options'] == le_lr_mult(3.0)
+    assert le_lr_mult(3.0)['optim_wrapper.paramwise_cfg'] == dict(
+        custom_keys={'bbox_head.le_module': dict(lr_mult=3.0)})
+    bench = make_bench(tmp_path, seeds=[0], registry=v16)
+    assert [r.name for r in bench.runs] == [
+        'ssd_s0', 'led_s0', 'led-lemult10_s0', 'led-lemult3_s0']
+    assert get_registry('cpu') is RUNS and get_registry('vgg16') is VGG16_RUNS
+    with pytest.raises(ValueError, match='v14'):
+        recipe_search_runs(14)
