@@ -183,7 +183,8 @@ def parse_kitti_label_file(path: str,
         try:
             text = f.read()
         except UnicodeDecodeError as err:
-            raise ValueError(f'{path}: not a UTF-8 text file ({err})') from None
+            raise ValueError(
+                f'{path}: not a UTF-8 text file ({err})') from None
     return parse_kitti_label_text(
         text, source=path, with_score=with_score, check_box=check_box)
 
