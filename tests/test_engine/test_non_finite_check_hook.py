@@ -171,6 +171,7 @@ def saved_checkpoints(work_dir):
     return {n.name: torch.load(n, weights_only=False) for n in names}
 
 
+@pytest.mark.slow
 def test_diverging_training_stops_before_a_nan_checkpoint(tmp_path):
     runner = diverging_runner(tmp_path / 'ours',
                               dict(type='NonFiniteCheckHook'))

@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Dict, Optional
 
+import pytest
 from mmengine.runner import Runner
 
 import mmdet_led  # noqa: F401  (registers the components)
@@ -56,6 +57,7 @@ def logged_losses(runner: Runner) -> Dict[int, Dict[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_each_phase_logs_only_its_losses(tmp_path):
     full = logged_losses(run(tmp_path / 'full'))
     assert sorted(full) == [1, 2, 3, 4, 5, 6]
