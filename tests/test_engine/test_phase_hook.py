@@ -466,6 +466,7 @@ def full_run(tmp_path_factory):
         final=snapshot(runner.model))
 
 
+@pytest.mark.slow
 def test_runner_phase_switch(full_run):
     rec = full_run.recorder.records
     assert sorted(rec) == list(range(12))
@@ -483,6 +484,7 @@ def test_runner_phase_switch(full_run):
             assert rec[i]['bn_outside_training'] == [True, True], i
 
 
+@pytest.mark.slow
 def test_runner_phase_checkpoints(full_run):
     work_dir = full_run.work_dir
     names = [
@@ -524,6 +526,7 @@ def test_runner_phase_checkpoints(full_run):
         assert torch.equal(sd12[key], full_run.final[key]), key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('ckpt', ['iter_6.pth', 'phase1_det_iter_4.pth'])
 def test_runner_resume(full_run, tmp_path, ckpt):
     """Resume (``resume=True, load_from=...``) from the interval checkpoint
@@ -556,6 +559,7 @@ def test_runner_resume(full_run, tmp_path, ckpt):
         assert torch.equal(final[key], value), key
 
 
+@pytest.mark.slow
 def test_phase_checkpoint_loads_weights_only(full_run):
     """Resuming with torch's default ``weights_only=True`` works with only
     the compat fixes of ``import mmdet_led``."""

@@ -115,6 +115,7 @@ def _single_object_images(voc_root, per_class: int = 3):
     return [(c, i) for c, ids in found.items() for i in ids]
 
 
+@pytest.mark.slow
 def test_pretrained_weights_recognise_real_voc_images(pretrained, voc_root):
     """The loaded backbone + the package's ImageNet classifier names the right
     kind of ImageNet class for most single-object VOC images. Measured on
