@@ -12,3 +12,6 @@ model = dict(
     bbox_head={{_base_.led_retina_head}},
     train_cfg={{_base_.led_train_cfg}},
     test_cfg={{_base_.led_test_cfg}})
+# stops at the first non-finite loss, before any checkpoint is written (what
+# ../_base_/default_runtime.py adds; mmdet's runtime is a base here already)
+default_hooks = dict(non_finite_check=dict(type='NonFiniteCheckHook'))
