@@ -39,7 +39,7 @@ param_scheduler = [
 optim_wrapper = dict(
     paramwise_cfg=dict(bias_lr_mult=2., bias_decay_mult=0.),
     clip_grad=dict(max_norm=35, norm_type=2))
+custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
 # stops at the first non-finite loss, before any checkpoint is written (what
 # ../_base_/default_runtime.py adds; mmdet's runtime is a base here already)
-custom_imports = dict(imports=['mmdet_led'], allow_failed_imports=False)
 default_hooks = dict(non_finite_check=dict(type='NonFiniteCheckHook'))
