@@ -342,3 +342,27 @@ def test_score_threshold_on_class_confidence():
         head._predict_by_feat_single(
             [cls_map], [torch.zeros(4, 1, 3)], [le_map], [priors],
             img_meta=dict(img_shape=(64, 64)), cfg=cfg)
+
+
+def test_former_le_mining_key_still_works():
+    """train_cfg.le_mining (the sampler's arguments) builds the same
+    LocQualitySampler as le_sampler, with a warning naming the new key;
+    both keys at once are refused."""
+    new = head_cfg()
+    old = copy.deepcopy(new)
+    old.train_cfg.pop('le_sampler')
+    old.train_cfg.le_mining = dict(min_per_range=2)
+    with pytest.warns(UserWarning, match='le_sampler'):
+        torch.manual_seed(0)
+        old_head = MODELS.build(old)
+    torch.manual_seed(0)
+    new_head = MODELS.build(new)
+    assert repr(old_head.le_sampler) == repr(new_head.le_sampler)
+    assert old_head.le_sampler.min_per_range == 2
+    old_head.phase = new_head.phase = 'le'
+    a, b = old_head.loss(feats(), samples()), new_head.loss(feats(), samples())
+    assert all(torch.equal(a[k], b[k]) for k in b)
+    both = copy.deepcopy(new)
+    both.train_cfg.le_mining = dict(min_per_range=2)
+    with pytest.raises(ValueError, match='le_sampler'):
+        MODELS.build(both)
