@@ -57,6 +57,7 @@ def small_input(size: int = 256):
     return torch.randn(1, 3, size, size), [sample]
 
 
+@pytest.mark.slow  # builds and runs three ResNet-50 detectors
 @pytest.mark.parametrize('base, led_type', [
     ('retinanet/retinanet_r50_fpn_1x_coco.py', 'LEDRetinaHead'),
     ('fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'LEDFCOSHead'),
