@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Optional
 
 import pytest
 
@@ -74,3 +75,53 @@ def write_config(path: Path, base: str, body: str) -> Path:
     path.write_text(
         f"_base_ = '{osp.join(REPO, 'configs', 'led', base)}'\n" + body)
     return path
+
+
+def small_led_head_cfg(test_cfg: Optional[dict] = None,
+                       with_train_cfg: bool = True,
+                       **kwargs) -> dict:
+    """A small ``LEDHead`` config: 2 SSD levels of a 64x64 image, 3 classes.
+
+    ``test_cfg`` updates the default test settings; ``kwargs`` update the
+    head's own keys.
+    """
+    cfg = dict(
+        type='LEDHead',
+        num_classes=3,
+        in_channels=(8, 16),
+        anchor_generator=dict(
+            type='SSDAnchorGenerator',
+            scale_major=False,
+            strides=[16, 32],
+            ratios=[[2], [2]],
+            min_sizes=[16, 32],
+            max_sizes=[32, 64]),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[.0, .0, .0, .0],
+            target_stds=[0.1, 0.1, 0.2, 0.2]),
+        test_cfg=dict(
+            nms_pre=1000,
+            nms=dict(type='nms', iou_threshold=0.45),
+            min_bbox_size=0,
+            score_thr=0.02,
+            max_per_img=200))
+    cfg['test_cfg'].update(test_cfg or {})
+    if with_train_cfg:
+        cfg['train_cfg'] = dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.5,
+                min_pos_iou=0.,
+                ignore_iof_thr=-1,
+                gt_max_assign_all=False),
+            sampler=dict(type='PseudoSampler'),
+            smoothl1_beta=1.,
+            allowed_border=-1,
+            pos_weight=-1,
+            neg_pos_ratio=3,
+            debug=False,
+            le_sampler=dict(type='LocQualitySampler', min_per_range=2))
+    cfg.update(kwargs)
+    return cfg

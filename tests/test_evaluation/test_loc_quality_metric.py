@@ -16,7 +16,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 import mmdet_led  # noqa: F401  (registers LEDHead, LocQualityMetric)
-from conftest import REPO, run_tool, write_config
+from conftest import REPO, run_tool, small_led_head_cfg, write_config
 from mmdet_led.evaluation.functional import correlation_table
 from mmdet_led.evaluation.metrics import LocQualityMetric
 from mmdet_led.models.utils.le_scoring import combine_scores
@@ -125,32 +125,10 @@ def test_clear_errors_without_candidates():
 
 def small_head(**test_cfg) -> torch.nn.Module:
     """An LEDHead over 2 levels of a 64x64 image, 3 classes."""
-    cfg = dict(
-        type='LEDHead',
-        num_classes=3,
-        in_channels=(8, 16),
-        anchor_generator=dict(
-            type='SSDAnchorGenerator',
-            scale_major=False,
-            strides=[16, 32],
-            ratios=[[2], [2]],
-            min_sizes=[16, 32],
-            max_sizes=[32, 64]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[0.1, 0.1, 0.2, 0.2]),
-        test_cfg=dict(
-            nms_pre=1000,
-            nms=dict(type='nms', iou_threshold=0.45),
-            min_bbox_size=0,
-            score_thr=0.02,
-            max_per_img=200,
-            score_thr_on='cls',
-            **test_cfg))
+    cfg = small_led_head_cfg(
+        test_cfg=dict(score_thr_on='cls', **test_cfg), with_train_cfg=False)
     torch.manual_seed(0)
     return MODELS.build(ConfigDict(cfg)).eval()
-
 
 def head_inputs():
     g = torch.Generator().manual_seed(0)

@@ -9,6 +9,7 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 import mmdet_led  # noqa: F401  (registers LEDHead)
+from conftest import small_led_head_cfg
 from mmdet_led.models.task_modules import c2f_encode, loc_quality_targets
 
 IMG = 64
@@ -16,45 +17,7 @@ IMG = 64
 
 def head_cfg(**kwargs) -> ConfigDict:
     """A small SSD-style head: 2 levels on a 64x64 image."""
-    cfg = dict(
-        type='LEDHead',
-        num_classes=3,
-        in_channels=(8, 16),
-        anchor_generator=dict(
-            type='SSDAnchorGenerator',
-            scale_major=False,
-            strides=[16, 32],
-            ratios=[[2], [2]],
-            min_sizes=[16, 32],
-            max_sizes=[32, 64]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[0.1, 0.1, 0.2, 0.2]),
-        train_cfg=dict(
-            assigner=dict(
-                type='MaxIoUAssigner',
-                pos_iou_thr=0.5,
-                neg_iou_thr=0.5,
-                min_pos_iou=0.,
-                ignore_iof_thr=-1,
-                gt_max_assign_all=False),
-            sampler=dict(type='PseudoSampler'),
-            smoothl1_beta=1.,
-            allowed_border=-1,
-            pos_weight=-1,
-            neg_pos_ratio=3,
-            debug=False,
-            le_sampler=dict(type='LocQualitySampler', min_per_range=2)),
-        test_cfg=dict(
-            nms_pre=1000,
-            nms=dict(type='nms', iou_threshold=0.45),
-            min_bbox_size=0,
-            score_thr=0.02,
-            max_per_img=200))
-    cfg.update(kwargs)
-    return ConfigDict(cfg)
-
+    return ConfigDict(small_led_head_cfg(**kwargs))
 
 def ssd_head(cfg: ConfigDict) -> SSDHead:
     """An SSDHead with the options of the LEDHead config ``cfg``."""
