@@ -1,6 +1,8 @@
-"""ONNX export of SSD/LED detectors without mmdeploy, and its checks."""
+"""ONNX export of LED detectors (and their plain hosts) without mmdeploy."""
+from .box_decoding import decode_boxes
 from .detection_graph import DETECTION_OUTPUTS, DetectionGraph, RawHeadGraph
-from .onnx_export import export_onnx, input_shape_from_cfg, read_metadata
+from .onnx_export import (classes_from_cfg, export_onnx, input_shape_from_cfg,
+                          read_metadata)
 from .onnx_nms import ONNXNonMaxSuppression, onnx_nms
 from .ort_detector import ORTDetector
 from .parity import (compare_detections, lsuv_rescale, onnx_detections,
@@ -8,7 +10,8 @@ from .parity import (compare_detections, lsuv_rescale, onnx_detections,
 
 __all__ = [
     'DETECTION_OUTPUTS', 'DetectionGraph', 'ONNXNonMaxSuppression',
-    'ORTDetector', 'RawHeadGraph', 'compare_detections', 'export_onnx',
-    'input_shape_from_cfg', 'lsuv_rescale', 'onnx_detections', 'onnx_nms',
-    'preprocess', 'read_metadata', 'torch_detections'
+    'ORTDetector', 'RawHeadGraph', 'classes_from_cfg', 'compare_detections',
+    'decode_boxes', 'export_onnx', 'input_shape_from_cfg', 'lsuv_rescale',
+    'onnx_detections', 'onnx_nms', 'preprocess', 'read_metadata',
+    'torch_detections'
 ]

@@ -1,18 +1,17 @@
 """A detector and its whole test-time post-processing as one traceable module.
 
 :class:`DetectionGraph` is what ``tools/deployment/export_onnx.py`` exports:
-the network, then exactly the post-processing of ``LEDHead`` (or of a plain
-``SSDHead``) in batched tensor ops, so that the ONNX graph outputs final
+the network, then exactly the post-processing of an LED head (or of its
+plain host head) in batched tensor ops, so that the ONNX graph outputs final
 detections. :class:`RawHeadGraph` stops after the head's forward.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import (
-    DeltaXYWHBBoxCoder, delta2bbox)
 from torch import Tensor, nn
 
 from ..models.utils.le_scoring import combine_scores, loc_confidence
+from .box_decoding import SUPPORTED_CODERS, decode_boxes
 from .onnx_nms import onnx_nms
 
 #: Names of :class:`DetectionGraph`'s outputs, in order.
@@ -61,17 +60,20 @@ def class_offset_boxes(boxes: Tensor, labels: Tensor, valid: Tensor) -> Tensor:
 
 
 class DetectionGraph(nn.Module):
-    """Network + ``LEDHead``/``SSDHead`` post-processing, batched.
+    """Network + the head's test-time post-processing, batched.
 
     For a fixed input shape it computes, per image, what
-    ``model.predict(inputs, samples, rescale=False)`` returns: softmax
-    class scores, LE decoding (C2F), conf_loc and the ``score_mode``
-    combination, the score threshold (on ``score_thr_on``), the per-level
-    pre-NMS top-k ranked by the combined confidence, box decoding clipped to
-    the image, the ``min_bbox_size`` filter, NMS with the class offset of
-    ``batched_nms`` (``NonMaxSuppression`` in ONNX) and ``max_per_img``.
-    The LE maths is the package's own (``LEModule.flatten``/``decode``,
-    :func:`loc_confidence`, :func:`combine_scores`).
+    ``model.predict(inputs, samples, rescale=False)`` returns for an LED
+    head (``LEHeadMixin`` on SSD, RetinaNet, ATSS or FCOS) or its plain
+    host: class confidences with the head's activation, LE decoding (C2F),
+    conf_loc and the ``score_mode`` combination, the score threshold (on
+    ``score_thr_on``), the per-level pre-NMS top-k ranked by the combined
+    confidence, box decoding clipped to the image, the host's score factor
+    (FCOS/ATSS centerness, unless ``centerness='replace'``), the
+    ``min_bbox_size`` filter, NMS with the class offset of ``batched_nms``
+    (``NonMaxSuppression`` in ONNX) and ``max_per_img``. The LE maths is the
+    package's own (``LEModule.flatten``/``decode``, :func:`loc_confidence`,
+    :func:`combine_scores`, the head's ``_cls_probs``).
 
     Outputs (:data:`DETECTION_OUTPUTS`), padded to ``max_per_img`` per
     image in decreasing score order: ``boxes`` (B, K, 4) in input-tensor
@@ -80,8 +82,8 @@ class DetectionGraph(nn.Module):
     predicted IoU/IoD/IoG (1 without LE) and ``num_dets`` (B, ).
 
     Args:
-        detector (nn.Module): A single-stage detector whose ``bbox_head`` is
-            an ``SSDHead`` or ``LEDHead`` with ``DeltaXYWHBBoxCoder``.
+        detector (nn.Module): A single-stage detector whose head decodes
+            with a coder of :data:`SUPPORTED_CODERS`.
         input_shape (tuple[int, int]): (H, W) of the input tensor.
         test_cfg (dict, optional): Overrides ``bbox_head.test_cfg``.
     """
@@ -93,9 +95,10 @@ class DetectionGraph(nn.Module):
         super().__init__()
         self.detector = detector
         head = detector.bbox_head
-        if not isinstance(head.bbox_coder, DeltaXYWHBBoxCoder):
-            raise TypeError('DetectionGraph decodes DeltaXYWHBBoxCoder boxes, '
-                            f'got {type(head.bbox_coder).__name__}')
+        if not isinstance(head.bbox_coder, SUPPORTED_CODERS):
+            raise TypeError(f'export supports the box coders '
+                            f'{SUPPORTED_CODERS}, got '
+                            f'{type(head.bbox_coder).__name__}')
         self.cfg = dict(head.test_cfg if test_cfg is None else test_cfg)
         nms_cfg = dict(self.cfg.get('nms') or {})
         if nms_cfg.get('type', 'nms') != 'nms':
@@ -109,6 +112,15 @@ class DetectionGraph(nn.Module):
             dummy = next(detector.parameters()).new_zeros(
                 (1, 3, *self.input_shape))
             outs = head(detector.extract_feat(dummy))
+        # the host's (cls, reg[, score factor]) maps, then LED's LE maps
+        self.num_host_outputs = len(outs) - int(self.with_le)
+        if self.num_host_outputs not in (2, 3):
+            raise TypeError(f'{type(head).__name__} returns '
+                            f'{self.num_host_outputs} kinds of maps; export '
+                            'supports (cls, reg[, score factor])')
+        self.with_host_factor = self.num_host_outputs == 3 and (
+            not self.with_le
+            or self.cfg.get('centerness', 'combine') == 'combine')
         featmap_sizes = [c.shape[-2:] for c in outs[0]]
         mlvl_priors = head.prior_generator.grid_priors(
             featmap_sizes, device=dummy.device)
@@ -120,41 +132,52 @@ class DetectionGraph(nn.Module):
         outs = self.detector.bbox_head(self.detector.extract_feat(inputs))
         return self.postprocess(*outs)
 
+    def flat_maps(self, maps: Sequence[Tensor], channels: int) -> Tensor:
+        """Per-level (B, A*channels, H, W) maps -> (B, N, channels), in the
+        prior order of ``grid_priors``."""
+        num = maps[0].size(0)
+        return torch.cat(
+            [m.permute(0, 2, 3, 1).reshape(num, -1, channels) for m in maps],
+            1)
+
+    def class_probs(self, cls_scores: Sequence[Tensor]) -> Tensor:
+        """(B, N, C) class confidences, the head's activation."""
+        head = self.detector.bbox_head
+        logits = self.flat_maps(cls_scores, head.cls_out_channels)
+        if hasattr(head, '_cls_probs'):  # LED heads
+            return head._cls_probs(logits.flatten(0, 1)).reshape(
+                *logits.shape[:2], -1)
+        if head.use_sigmoid_cls:  # plain hosts, as BaseDenseHead
+            return logits.sigmoid()
+        return logits.softmax(-1)[..., :-1]
+
     def flat_scores(self, cls_scores: Sequence[Tensor],
                     le_preds: Optional[Sequence[Tensor]]
                     ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Class probabilities, conf_loc, loc-quality and the combined
-        confidence of every anchor: (B, N, C), (B, N), (B, N, 3), (B, N, C).
+        """Class confidences, conf_loc, loc-quality and the combined
+        confidence of every prior: (B, N, C), (B, N), (B, N, 3), (B, N, C).
         """
-        head = self.detector.bbox_head
-        num = cls_scores[0].size(0)
-        logits = torch.cat([
-            c.permute(0, 2, 3, 1).reshape(num, -1, head.cls_out_channels)
-            for c in cls_scores
-        ], 1)
-        if head.use_sigmoid_cls and not self.with_le:
-            cls_prob = logits.sigmoid()
-        else:
-            cls_prob = logits.softmax(-1)[..., :-1]
+        cls_prob = self.class_probs(cls_scores)
         if not self.with_le:
             quality = cls_prob.new_ones((*cls_prob.shape[:2], 3))
             return cls_prob, quality[..., 0], quality, cls_prob
-        le_module = head.le_module
+        le_module = self.detector.bbox_head.le_module
         quality = le_module.decode(
             torch.cat([le_module.flatten(p) for p in le_preds], 1))
         conf_loc = loc_confidence(
             *quality.unbind(-1), lam=self.cfg.get('loc_lambda', 0.6))
         conf = combine_scores(cls_prob, conf_loc[..., None],
                               self.cfg.get('score_mode', 'gaussian'),
-                              self.cfg.get('loc_sigma', 1.0))
+                              self.cfg.get('loc_sigma', 1.0),
+                              self.cfg.get('loc_power', 0.5))
         return cls_prob, conf_loc, quality, conf
 
     def pre_nms_topk(self, conf: Tensor) -> Tuple[Tensor, Tensor]:
-        """Per-level top-k (``nms_pre``) of the (anchor, class) confidences,
+        """Per-level top-k (``nms_pre``) of the (prior, class) confidences,
         as ``filter_scores_and_topk`` ranks them level by level.
 
         Returns:
-            tuple: ``scores`` (B, K) and their flat ``anchor * C + class``
+            tuple: ``scores`` (B, K) and their flat ``prior * C + class``
             indices (B, K). Those above the score threshold are the
             candidates ``filter_scores_and_topk`` keeps.
         """
@@ -171,15 +194,17 @@ class DetectionGraph(nn.Module):
             start += size
         return torch.cat(scores, 1), torch.cat(indices, 1)
 
-    def postprocess(self,
-                    cls_scores: List[Tensor],
-                    bbox_preds: List[Tensor],
-                    le_preds: Optional[List[Tensor]] = None
-                    ) -> Tuple[Tensor, ...]:
-        """Detections from the head's outputs (see the class docstring)."""
+    def postprocess(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
+                    *score_maps: List[Tensor]) -> Tuple[Tensor, ...]:
+        """Detections from the head's outputs (see the class docstring).
+
+        ``score_maps``: the host's score factor maps if it has them, then
+        the LE maps for LED heads.
+        """
         head = self.detector.bbox_head
         cfg = self.cfg
         num = cls_scores[0].size(0)
+        le_preds = score_maps[-1] if self.with_le else None
         cls_prob, conf_loc, quality, conf = self.flat_scores(
             cls_scores, le_preds)
         num_classes = cls_prob.size(-1)
@@ -189,19 +214,20 @@ class DetectionGraph(nn.Module):
             score_thr = -1
         scores, flat_idx = self.pre_nms_topk(conf)
         valid = scores > score_thr
-        anchor_idx = torch.div(flat_idx, num_classes, rounding_mode='floor')
-        labels = flat_idx - anchor_idx * num_classes
+        prior_idx = torch.div(flat_idx, num_classes, rounding_mode='floor')
+        labels = flat_idx - prior_idx * num_classes
 
-        deltas = torch.cat(
-            [b.permute(0, 2, 3, 1).reshape(num, -1, 4) for b in bbox_preds],
-            1)
-        deltas = deltas.gather(1, anchor_idx[..., None].expand(-1, -1, 4))
-        priors = self.priors[anchor_idx]  # (B, K, 4)
-        coder = head.bbox_coder
-        boxes = delta2bbox(
-            priors.reshape(-1, 4), deltas.reshape(-1, 4), coder.means,
-            coder.stds, self.input_shape, 16 / 1000, coder.clip_border,
-            coder.add_ctr_clamp, coder.ctr_clamp).reshape(num, -1, 4)
+        dim = head.bbox_coder.encode_size
+        deltas = self.flat_maps(bbox_preds, dim).gather(
+            1, prior_idx[..., None].expand(-1, -1, dim))
+        priors = self.priors[prior_idx]  # (B, K, 2 or 4)
+        boxes = decode_boxes(head.bbox_coder,
+                             priors.reshape(-1, priors.size(-1)),
+                             deltas.reshape(-1, dim),
+                             self.input_shape).reshape(num, -1, 4)
+        if self.with_host_factor:  # after the top-k, as BaseDenseHead
+            factor = self.flat_maps(score_maps[0], 1)[..., 0].sigmoid()
+            scores = scores * factor.gather(1, prior_idx)
         min_size = cfg.get('min_bbox_size', -1)
         if min_size >= 0:
             valid = valid & (boxes[..., 2] - boxes[..., 0] > min_size) & (
@@ -223,39 +249,43 @@ class DetectionGraph(nn.Module):
             out[batch_idx, pos] = values[batch_idx, box_idx]
             return out
 
-        flat_cls = cls_prob.reshape(num, -1).gather(1, flat_idx)
-        kept_loc = conf_loc.gather(1, anchor_idx)
-        kept_quality = quality.gather(
-            1, anchor_idx[..., None].expand(-1, -1, 3))
+        kept_cls = cls_prob.reshape(num, -1).gather(1, flat_idx)
+        kept_loc = conf_loc.gather(1, prior_idx)
+        kept_quality = quality.gather(1,
+                                      prior_idx[..., None].expand(-1, -1, 3))
         num_dets = (batch_idx[None, :] == torch.arange(
             num, device=batch_idx.device)[:, None]).long().sum(1)
         return (padded(boxes, 0.), padded(scores, 0.), padded(labels, -1),
-                padded(flat_cls, 0.), padded(kept_loc, 0.),
+                padded(kept_cls, 0.), padded(kept_loc, 0.),
                 padded(kept_quality, 0.), num_dets)
 
 
 class RawHeadGraph(nn.Module):
     """Network up to the head's raw outputs, for custom post-processing.
 
-    Outputs, level by level: ``cls_score_i`` (B, A*(C+1), H_i, W_i),
-    ``bbox_pred_i`` (B, A*4, H_i, W_i) and, for LED, ``le_pred_i``
-    (B, A*3*K, H_i, W_i), exactly what ``bbox_head.forward`` returns.
+    Outputs, level by level, exactly what ``bbox_head.forward`` returns:
+    ``cls_score_i`` (B, A*C', H_i, W_i), ``bbox_pred_i`` (B, A*4, H_i,
+    W_i), the host's score factor ``score_factor_i`` (FCOS/ATSS
+    centerness logits) if it has one, and LED's ``le_pred_i``
+    (B, A*3*K, H_i, W_i).
     """
 
     def __init__(self, detector: nn.Module) -> None:
         super().__init__()
         self.detector = detector
 
-    def output_names(self) -> List[str]:
-        """Names of the outputs, in order."""
-        head = self.detector.bbox_head
-        levels = len(head.num_base_priors)
-        kinds = ['cls_score', 'bbox_pred']
-        if hasattr(head, 'le_module'):
-            kinds.append('le_pred')
-        return [f'{k}_{i}' for k in kinds for i in range(levels)]
+    def output_names(self, outs: Sequence[Sequence[Tensor]]) -> List[str]:
+        """Names of the outputs, in order, for the head's ``outs``."""
+        kinds = ['cls_score', 'bbox_pred', 'score_factor'][:len(outs)]
+        if hasattr(self.detector.bbox_head, 'le_module'):
+            kinds[-1] = 'le_pred'
+        return [f'{k}_{i}' for k, maps in zip(kinds, outs)
+                for i in range(len(maps))]
+
+    def head_outputs(self, inputs: Tensor) -> tuple:
+        """The head's forward outputs (tuple of per-level lists)."""
+        return self.detector.bbox_head(self.detector.extract_feat(inputs))
 
     def forward(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         """The head's maps, flattened into one tuple."""
-        outs = self.detector.bbox_head(self.detector.extract_feat(inputs))
-        return tuple(t for maps in outs for t in maps)
+        return tuple(t for maps in self.head_outputs(inputs) for t in maps)

@@ -1,11 +1,12 @@
-"""Export an SSD/LED detector to ONNX (no mmdeploy).
+"""Export an LED detector (or its plain host) to ONNX, without mmdeploy.
 
 Uses PyTorch's TorchScript-based exporter (``torch.onnx.export(...,
 dynamo=False)``), which turns :class:`ONNXNonMaxSuppression` into the
 standard ``NonMaxSuppression`` node; the file runs on onnxruntime alone.
 """
+import copy
 import json
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -31,6 +32,15 @@ def input_shape_from_cfg(cfg) -> Tuple[int, int]:
             return int(h), int(w)
     raise ValueError('the test pipeline has no fixed-size Resize; '
                      'give the input shape (--shape H W)')
+
+
+def classes_from_cfg(cfg) -> List[str]:
+    """Class names of the config's test dataset (its metainfo), for a
+    model whose checkpoint does not carry them (random weights)."""
+    from mmdet.registry import DATASETS
+    dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
+    dataset_cfg['lazy_init'] = True
+    return list(DATASETS.build(dataset_cfg).metainfo['classes'])
 
 
 def deploy_metadata(detector: nn.Module, input_shape: Tuple[int, int],
@@ -71,7 +81,9 @@ def export_onnx(detector: nn.Module,
     """Write ``detector`` (eval mode, CPU) as an ONNX file.
 
     Args:
-        detector (nn.Module): SSD or LED single-stage detector.
+        detector (nn.Module): A single-stage detector: LED (any
+            ``LEHeadMixin`` head) or its plain host (SSD, RetinaNet, ATSS,
+            FCOS).
         out_file (str): Path of the ``.onnx`` file.
         input_shape (tuple[int, int]): (H, W) of the preprocessed input.
         dynamic_batch (bool): Leave the batch dimension free; else 1.
@@ -87,15 +99,16 @@ def export_onnx(detector: nn.Module,
     """
     import onnx
     detector = detector.eval()
+    dummy = torch.zeros(1, 3, *input_shape,
+                        device=next(detector.parameters()).device)
     if raw_outputs:
         graph = RawHeadGraph(detector)
-        output_names = graph.output_names()
+        with torch.no_grad():
+            output_names = graph.output_names(graph.head_outputs(dummy))
     else:
         graph = DetectionGraph(detector, input_shape, test_cfg)
         output_names = list(DETECTION_OUTPUTS)
     graph.eval()
-    dummy = torch.zeros(1, 3, *input_shape,
-                        device=next(detector.parameters()).device)
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {n: {0: 'batch'} for n in ['input', *output_names]}
@@ -124,8 +137,3 @@ def read_metadata(onnx_file: str) -> Dict[str, object]:
     import onnx
     model = onnx.load(onnx_file, load_external_data=False)
     return {p.key: json.loads(p.value) for p in model.metadata_props}
-
-
-def output_shapes(names: Sequence[str], outputs: Sequence) -> Dict[str, tuple]:
-    """Output name -> shape, for logs."""
-    return {n: tuple(o.shape) for n, o in zip(names, outputs)}

@@ -36,21 +36,28 @@ def preprocess(model: nn.Module, pipeline_cfg: Sequence[dict],
 
 @torch.no_grad()
 def lsuv_rescale(model: nn.Module, inputs: Tensor) -> None:
-    """Scale every conv so that its output has unit std on ``inputs``.
+    """Scale every conv so that its output varies with unit std on
+    ``inputs``.
 
-    One forward pass in execution order, each conv's weight and bias divided
-    by its output's std as it runs (layer-sequential unit variance, Mishkin
-    and Matas 2016). A randomly initialized SSD head outputs near-constant
-    scores (std 1e-4 on the CPU config), whose many exact ties make
-    exported-vs-PyTorch comparisons meaningless; after this the random
-    network scores like a trained one (logit std around 1).
+    One forward pass in execution order, each conv's weight divided by the
+    std of its output without the bias at its first call (layer-sequential
+    unit variance, Mishkin and Matas 2016; a conv shared across FPN levels
+    is scaled once, on the first level); biases stay, so e.g. a focal-loss
+    head keeps its prior-probability bias. A randomly initialized SSD head
+    outputs near-constant scores (std 1e-4 on the CPU config), whose many
+    exact ties make exported-vs-PyTorch comparisons meaningless; after this
+    the random network scores like a trained one (logit std around 1).
     """
+    scaled = set()
+
     def hook(module: nn.Module, args: tuple, out: Tensor) -> Tensor:
-        std = out.std().clamp(min=1e-12)
+        if module in scaled:  # later calls already use the scaled weight
+            return out
+        scaled.add(module)
+        bias = 0 if module.bias is None else module.bias.view(1, -1, 1, 1)
+        std = (out - bias).std().clamp(min=1e-12)
         module.weight.div_(std)
-        if module.bias is not None:
-            module.bias.div_(std)
-        return out / std
+        return bias + (out - bias) / std
 
     handles = [
         m.register_forward_hook(hook) for m in model.modules()
@@ -64,24 +71,16 @@ def lsuv_rescale(model: nn.Module, inputs: Tensor) -> None:
 
 
 def torch_detections(results: Sequence) -> List[Dict[str, np.ndarray]]:
-    """``model.predict`` results as dicts of :data:`FIELDS` arrays.
-
-    Plain SSD results have no ``cls_scores``/``loc_scores``: they are its
-    ``scores`` and 1, as the exported graph gives them.
-    """
+    """``model.predict`` results as dicts of :data:`FIELDS` arrays; a plain
+    host's results have no ``cls_scores``/``loc_scores``, nor the dicts."""
     dets = []
     for sample in results:
         inst = sample.pred_instances
-        scores = inst.scores.cpu().numpy()
-        dets.append(
-            dict(
-                boxes=inst.bboxes.cpu().numpy(),
-                scores=scores,
-                labels=inst.labels.cpu().numpy(),
-                cls_scores=inst.cls_scores.cpu().numpy()
-                if 'cls_scores' in inst else scores,
-                loc_scores=inst.loc_scores.cpu().numpy()
-                if 'loc_scores' in inst else np.ones_like(scores)))
+        dets.append({
+            key: inst[name].cpu().numpy()
+            for key, name in zip(FIELDS, ('bboxes', *FIELDS[1:]))
+            if name in inst
+        })
     return dets
 
 
@@ -99,7 +98,12 @@ def _close(a: Dict[str, np.ndarray], i: int, b: Dict[str, np.ndarray],
     return (a['labels'][i] == b['labels'][j]
             and np.abs(a['boxes'][i] - b['boxes'][j]).max() <= box_tol
             and all(abs(a[k][i] - b[k][j]) <= score_tol
-                    for k in SCORE_FIELDS))
+                    for k in _score_keys(a, b)))
+
+
+def _score_keys(a: Dict[str, np.ndarray],
+                b: Dict[str, np.ndarray]) -> List[str]:
+    return [k for k in SCORE_FIELDS if k in a and k in b]
 
 
 def compare_detections(ref: Dict[str, np.ndarray],
@@ -110,9 +114,9 @@ def compare_detections(ref: Dict[str, np.ndarray],
 
     ``in_order``: same count and, position by position (both lists are in
     decreasing score order), same label, boxes within ``box_tol`` pixels and
-    every score within ``score_tol``. ``as_set``: the same but each
-    detection may match any unused one (exact score ties may be listed in
-    either order).
+    every score field both have within ``score_tol``. ``as_set``: the same
+    but each detection may match any unused one (exact score ties may be
+    listed in either order).
 
     Returns:
         dict: ``count_ref``, ``count_test``, ``in_order``, ``as_set`` and,
@@ -127,7 +131,8 @@ def compare_detections(ref: Dict[str, np.ndarray],
     if n:
         out['max_box_diff'] = float(np.abs(ref['boxes'] - test['boxes']).max())
         out['max_score_diff'] = float(
-            max(np.abs(ref[k] - test[k]).max() for k in SCORE_FIELDS))
+            max(np.abs(ref[k] - test[k]).max()
+                for k in _score_keys(ref, test)))
     out['in_order'] = bool(
         np.array_equal(ref['labels'], test['labels'])
         and (not n or (out['max_box_diff'] <= box_tol

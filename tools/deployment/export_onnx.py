@@ -24,7 +24,8 @@ import torch
 from mmdet.apis import init_detector
 from mmengine.config import Config, DictAction
 
-from mmdet_led.deployment.onnx_export import export_onnx, input_shape_from_cfg
+from mmdet_led.deployment.onnx_export import (classes_from_cfg, export_onnx,
+                                              input_shape_from_cfg)
 from mmdet_led.deployment.ort_detector import ORTDetector
 from mmdet_led.deployment.parity import (compare_detections, preprocess,
                                          torch_detections)
@@ -62,6 +63,8 @@ def main() -> int:
     cfg.model.backbone.init_cfg = None
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
     model = init_detector(cfg, ckpt, device='cpu').eval()
+    if ckpt is None:
+        model.dataset_meta = dict(classes=classes_from_cfg(cfg))
     shape = tuple(args.shape) if args.shape else input_shape_from_cfg(cfg)
     names = export_onnx(model, args.out, shape, args.dynamic_batch,
                         args.raw_outputs)
