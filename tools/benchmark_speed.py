@@ -24,7 +24,12 @@ Optional extras (new flags; without them the output is unchanged):
   process's peak RSS (Linux ``VmHWM``, reset after the imports;
   ``ru_maxrss`` is recorded too but after fork + exec it also counts the
   parent's RSS at the fork), also over the RSS after the imports; on CUDA
-  ``torch.cuda.max_memory_allocated``.
+  ``torch.cuda.max_memory_allocated``;
+* ``--onnx``: batch-1 latency of both models exported to ONNX (with their
+  whole post-processing) on onnxruntime (CPU, ``--onnx-threads``) next to
+  PyTorch's ``predict``, all four interleaved in this process
+  (:func:`mmdet_led.deployment.speed.time_onnx_vs_torch`), and the LED/SSD
+  ratio on each engine.
 
 Example::
 
@@ -33,6 +38,8 @@ Example::
     python tools/benchmark_speed.py --pairs vgg16 cpu --batch-sizes 1 8 \
         --runs 30 --train-step --train-batch 8 --train-runs 10 --memory \
         --out benchmarks/results/speed.json
+    python tools/benchmark_speed.py --pairs cpu --batch-sizes 1 --runs 30 \
+        --onnx --out benchmarks/results/speed_onnx.json
 """
 import argparse
 import json
@@ -363,6 +370,25 @@ def measure_memory(config: str, size: int, batch: int, passes: int,
     return json.loads(lines[-1])
 
 
+def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
+                 args: argparse.Namespace) -> dict:
+    """Batch-1 PyTorch vs onnxruntime latency of SSD and LED, printed."""
+    import tempfile
+
+    from mmdet_led.deployment.speed import time_onnx_vs_torch
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time_onnx_vs_torch(models, size, args.runs, args.warmup, tmp,
+                               args.onnx_threads)
+    print(f'[{pair} onnx b1] PyTorch SSD {t["torch_ssd"]["median_ms"]:.1f} '
+          f'ms, LED {t["torch_led"]["median_ms"]:.1f} ms (LED/SSD '
+          f'{t["ratio_torch"]:.3f}) | onnxruntime SSD '
+          f'{t["ort_ssd"]["median_ms"]:.1f} ms, LED '
+          f'{t["ort_led"]["median_ms"]:.1f} ms (LED/SSD {t["ratio_ort"]:.3f})'
+          f' | load {t["load_avg_before"]:.1f} -> {t["load_avg_after"]:.1f}',
+          flush=True)
+    return t
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--pairs', nargs='+', default=['vgg16', 'cpu'],
@@ -390,6 +416,12 @@ def main() -> None:
         action='store_true',
         help='also count the aten ops of the head forward and the '
         'post-processing per image (what launch-bound GPU time follows)')
+    parser.add_argument(
+        '--onnx',
+        action='store_true',
+        help='also time both models exported to ONNX on onnxruntime vs '
+        'PyTorch at batch 1 (CPU), interleaved')
+    parser.add_argument('--onnx-threads', type=int, default=2)
     parser.add_argument(
         '--memory-child', nargs=4, help=argparse.SUPPRESS,
         metavar=('CONFIG', 'SIZE', 'BATCH', 'PASSES'))
@@ -485,6 +517,8 @@ def main() -> None:
                       f'{mem["ratio"]:.3f} (over imports: '
                       f'{mem.get("ratio_over_import", float("nan")):.3f})',
                       flush=True)
+        if args.onnx:
+            entry['onnx'] = onnx_latency(pair, models, size, args)
         results['pairs'][pair] = entry
     if args.out:
         import os

@@ -1,0 +1,3 @@
+from .led_inferencer import LEDInferencer
+
+__all__ = ['LEDInferencer']
