@@ -10,12 +10,14 @@ from .checkpoint_errors import CheckpointLoadError, name_checkpoint_errors
 from .cpu_ddp import enable_cpu_ddp
 from .history_buffer_pickle import fix_history_buffer_pickling
 from .mmcv_ops_fallback import install_mmcv_ops_fallback
+from .mmengine_metafile_cache import cache_mmengine_metafiles
 from .ssd_head_loss_cls import fix_ssd_head_predict
 from .torch_weights_only import (allow_mmengine_checkpoints,
                                  mmengine_checkpoint_globals)
 
 __all__ = [
-    'CheckpointLoadError', 'enable_cpu_ddp', 'name_checkpoint_errors',
+    'CheckpointLoadError', 'cache_mmengine_metafiles', 'enable_cpu_ddp',
+    'name_checkpoint_errors',
     'allow_mmengine_checkpoints', 'apply_patches',
     'fix_history_buffer_pickling', 'fix_ssd_head_predict',
     'install_mmcv_ops_fallback', 'mmengine_checkpoint_globals'
@@ -34,3 +36,4 @@ def apply_patches() -> None:
     allow_mmengine_checkpoints()
     name_checkpoint_errors()
     enable_cpu_ddp()
+    cache_mmengine_metafiles()
