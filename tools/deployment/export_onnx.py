@@ -1,13 +1,14 @@
-"""Export an SSD/LED checkpoint to ONNX, without mmdeploy.
+"""Export an LED checkpoint (or its plain host's) to ONNX, without mmdeploy.
 
-The graph holds the network and the head's whole post-processing (box
-decoding, softmax, LE decoding, conf_loc, the score mode, the per-level
-pre-NMS top-k ranked by the combined confidence, NMS as ONNX
-``NonMaxSuppression`` with ``batched_nms``'s class offset, ``max_per_img``)
-and outputs final detections per image: ``boxes`` (in input pixels),
-``scores``, ``labels``, ``cls_scores``, ``loc_scores``, ``loc_quality``
-(predicted IoU, IoD, IoG), padded to ``max_per_img``, and ``num_dets``.
-``--raw-outputs`` exports the head's raw maps instead.
+Any LED head (SSD, RetinaNet, ATSS, FCOS hosts) or plain host. The graph
+holds the network and the head's whole post-processing (box decoding,
+softmax/sigmoid, LE decoding, conf_loc, the score mode, the per-level
+pre-NMS top-k ranked by the combined confidence, the host's centerness, NMS
+as ONNX ``NonMaxSuppression`` with ``batched_nms``'s class offset,
+``max_per_img``) and outputs final detections per image: ``boxes`` (in
+input pixels), ``scores``, ``labels``, ``cls_scores``, ``loc_scores``,
+``loc_quality`` (predicted IoU, IoD, IoG), padded to ``max_per_img``, and
+``num_dets``. ``--raw-outputs`` exports the head's raw maps instead.
 
 Example::
 
@@ -29,6 +30,7 @@ from mmdet_led.deployment.onnx_export import (classes_from_cfg, export_onnx,
 from mmdet_led.deployment.ort_detector import ORTDetector
 from mmdet_led.deployment.parity import (compare_detections, preprocess,
                                          torch_detections)
+from mmdet_led.models.utils.le_scoring import SCORE_MODES
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,7 +45,7 @@ def parse_args() -> argparse.Namespace:
                         help='free batch dimension (default: batch 1)')
     parser.add_argument('--raw-outputs', action='store_true',
                         help="export the head's raw maps, not detections")
-    parser.add_argument('--score-mode', choices=['gaussian', 'product', 'cls'],
+    parser.add_argument('--score-mode', choices=list(SCORE_MODES),
                         help="override the config's test_cfg.score_mode")
     parser.add_argument(
         '--check', metavar='IMG',

@@ -1,4 +1,4 @@
-"""Measure onnxruntime vs PyTorch detections of an exported LED/SSD.
+"""Measure onnxruntime vs PyTorch detections of an exported detector.
 
 For each score mode, exports the model (batch 1, ``export_onnx``), feeds
 PyTorch and onnxruntime the same preprocessed tensor of every image and
