@@ -6,15 +6,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from mmcv.transforms import LoadImageFromFile
+from mmdet.datasets.transforms import LoadAnnotations, PackDetInputs
 
 import mmdet_led  # noqa: F401  (registers the datasets)
 from mmdet_led.datasets import (DataFileError, InvalidBoxError, KittiDataset,
                                 ValidatedVOCDataset, image_file_problem)
 
+# classes, not names: the test must not depend on the default scope
+# that other tests leave behind
 PIPELINE = [
-    dict(type='mmdet.LoadImageFromFile'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True),
-    dict(type='mmdet.PackDetInputs')
+    dict(type=LoadImageFromFile),
+    dict(type=LoadAnnotations, with_bbox=True),
+    dict(type=PackDetInputs)
 ]
 
 
