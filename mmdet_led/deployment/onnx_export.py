@@ -5,6 +5,7 @@ dynamo=False)``), which turns :class:`ONNXNonMaxSuppression` into the
 standard ``NonMaxSuppression`` node; the file runs on onnxruntime alone.
 """
 import copy
+import io
 import json
 from typing import Dict, List, Optional, Tuple
 
@@ -112,17 +113,18 @@ def export_onnx(detector: nn.Module,
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {n: {0: 'batch'} for n in ['input', *output_names]}
+    buffer = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
             graph, (dummy, ),
-            out_file,
+            buffer,
             input_names=['input'],
             output_names=output_names,
             dynamic_axes=dynamic_axes,
             opset_version=opset,
             do_constant_folding=True,
             dynamo=False)
-    model = onnx.load(out_file)
+    model = onnx.load_model_from_string(buffer.getvalue())
     for key, value in deploy_metadata(detector, input_shape, test_cfg,
                                       raw_outputs).items():
         entry = model.metadata_props.add()
