@@ -70,14 +70,11 @@ def vocmetric_map(preds: Sequence[dict], anns: Sequence[dict],
         eval_mode (str): ``'11points'`` or ``'area'``.
     """
     from mmdet.evaluation.functional import eval_map
-    dets = [[
-        np.hstack([
-            pred['bboxes'][pred['labels'] == c],
-            pred['scores'][pred['labels'] == c].reshape(-1, 1)
-        ]) for c in range(num_classes)
-    ] for pred in preds]
     mean_ap, _ = eval_map(
-        dets,
+        [
+            dets_per_class(p['bboxes'], p['scores'], p['labels'],
+                           num_classes) for p in preds
+        ],
         list(anns),
         iou_thr=0.5,
         dataset='voc',
@@ -93,10 +90,15 @@ def numpy_dicts(items: Sequence[Dict[str, torch.Tensor]]) -> List[dict]:
     return [{k: v.numpy() for k, v in a.items()} for a in items]
 
 
-def dump_raw(cfg: Config, checkpoint: str, out_path: str) -> dict:
+def dump_raw(cfg: Config, model: torch.nn.Module, out_path: str) -> dict:
     """One pass of the test loop (as ``tools/test.py`` runs it) that keeps,
     per image, the head's raw outputs, the meta, the ground truth and the
     predictions; saved to ``out_path``.
+
+    Args:
+        cfg (Config): The run's config (test loader and evaluator).
+        model (torch.nn.Module): Its detector (:func:`build_detector`).
+        out_path (str): Where the data is saved.
 
     Returns:
         dict: The stored data (see :mod:`mmdet_led.evaluation.raw_outputs`)
@@ -104,7 +106,6 @@ def dump_raw(cfg: Config, checkpoint: str, out_path: str) -> dict:
         ``VOCMetric`` computes it (:func:`vocmetric_map`).
     """
     from mmengine.runner import Runner
-    model = build_detector(cfg, checkpoint)
     loader = Runner.build_dataloader(cfg.test_dataloader)
     raw = record_test_pass(model, loader)
     mean_ap = vocmetric_map(
@@ -155,11 +156,12 @@ class RunData:
 
     def __init__(self, bench: Any, run: Any) -> None:
         self.bench, self.run = bench, run
-        train = bench.result(f'train/{run.name}')
-        if train is None:
+        self.train = bench.result(f'train/{run.name}')
+        if self.train is None:
             raise RuntimeError(f'train/{run.name} is not done')
-        self.cfg = Config.fromfile(osp.join(ROOT, train['config_dumped']))
-        self.checkpoint = osp.join(ROOT, train['checkpoint'])
+        self.cfg = Config.fromfile(
+            osp.join(ROOT, self.train['config_dumped']))
+        self.checkpoint = osp.join(ROOT, self.train['checkpoint'])
         self.raw_path = osp.join(
             bench.run_dir(run), f'raw_{run.eval_split}.pth')
         self._raw = self._model = None
@@ -226,7 +228,7 @@ def part_eval(bench: Any, part: Any) -> dict:
     run = part.run
     started = time.time()
     data = RunData(bench, run)
-    train = bench.result(f'train/{run.name}')
+    train = data.train
     # Test-time settings follow the config as it is now (training does not
     # depend on them), and so does the dumped config tools/test.py reads.
     current = bench.build_config(run).model.test_cfg
@@ -237,7 +239,7 @@ def part_eval(bench: Any, part: Any) -> dict:
         data.cfg.dump(osp.join(ROOT, train['config_dumped']))
     log(f'{run.name}: test pass on {run.eval_split} '
         f'({bench.splits[run.eval_split]})')
-    raw = dump_raw(data.cfg, data.checkpoint, data.raw_path)
+    raw = dump_raw(data.cfg, data.model, data.raw_path)
     data._raw = raw
     classes = raw['classes']
     anns = numpy_dicts(raw['anns'])
@@ -248,12 +250,15 @@ def part_eval(bench: Any, part: Any) -> dict:
         and np.array_equal(r.scores.numpy(), p['scores'].numpy())
         and np.array_equal(r.labels.numpy(), p['labels'].numpy())
         for r, p in zip(rescored, raw['preds']))
-    # 2. our VOC maths on the test pass's detections == VOCMetric
+    # 2. our VOC maths on the test pass's detections == VOCMetric (each IoU
+    # threshold is matched on its own, so the 0.5 row of the matching at
+    # every threshold is the matching at 0.5 alone)
     passed = [
         dets_per_class(p['bboxes'], p['scores'], p['labels'], len(classes))
         for p in numpy_dicts(raw['preds'])
     ]
-    ours = float(weighted_map(match_voc(passed, anns, (0.5, )))[0])
+    matches = match_voc(passed, anns)
+    ours = float(weighted_map(matches)[0])
     theirs = raw['metrics'].get('pascal_voc/mAP')
     checks = dict(
         rescored_equals_test_pass=bool(same),
@@ -263,7 +268,7 @@ def part_eval(bench: Any, part: Any) -> dict:
                                         and ours == theirs))
     if not same or not checks['voc_bootstrap_equals_vocmetric']:
         raise RuntimeError(f'{run.name}: re-scoring check failed: {checks}')
-    matches = match_voc(det_arrays(rescored, len(classes)), anns)
+    # the re-scored detections' matches too: they equal the test pass's
     data.store_matches(matches)
     metrics = metrics_percent(matches)
     log(f'{run.name}: mAP50 {metrics["mAP50"]:.2f}  AP70 '
