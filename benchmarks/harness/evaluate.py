@@ -180,7 +180,9 @@ class RunData:
 
     @property
     def test_cfg(self) -> Any:
-        return self.model.bbox_head.test_cfg
+        """The config's ``model.test_cfg``: the very object the detector
+        hands its head, so reading it builds no model."""
+        return self.cfg.model.test_cfg
 
     def detections(self, **updates) -> list:
         """Per image detections re-scored with ``test_cfg`` ``updates``."""
