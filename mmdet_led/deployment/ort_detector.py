@@ -1,9 +1,9 @@
 """Run an exported detector with onnxruntime."""
+import json
 from typing import Dict, List, Optional
 
 import numpy as np
 
-from .onnx_export import read_metadata
 from .parity import onnx_detections
 
 
@@ -25,7 +25,13 @@ class ORTDetector:
         self.session = ort.InferenceSession(
             onnx_file, options, providers=['CPUExecutionProvider'])
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.metadata = read_metadata(onnx_file)
+
+    @property
+    def metadata(self) -> Dict[str, object]:
+        """The metadata the export stored (input shape, normalization,
+        classes, ...), decoded; read from the session, not the file."""
+        meta = self.session.get_modelmeta().custom_metadata_map
+        return {key: json.loads(value) for key, value in meta.items()}
 
     def __call__(self, inputs: np.ndarray) -> Dict[str, np.ndarray]:
         """All outputs by name for a (B, 3, H, W) float32 batch."""

@@ -110,6 +110,7 @@ def test_onnx_equals_pytorch_on_voc(score_mode, cpu_led_on_voc, tmp_path):
     assert meta['test_cfg']['score_mode'] == score_mode
     assert meta['input_shape'] == [192, 192] and meta['bgr_to_rgb']
     assert len(meta['classes']) == 20
+    assert ORTDetector(onnx_file).metadata == meta
     batch = assert_same_detections(model, inputs, samples, onnx_file)
     # one image alone gives what it got in the batch
     alone = ORTDetector(onnx_file).detections(inputs[3:4].numpy())[0]
