@@ -20,6 +20,8 @@ paper's pair for a GPU) and the recipe searches ``v15``/``v16``
 """
 from typing import Any, Dict
 
+from mmdet_led.evaluation import LocQualityMetric
+
 CPU_SSD = 'configs/led/ssdlite_efficientnetlite0_192_voc07_cpu.py'
 CPU_LED = 'configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py'
 VGG16_SSD = 'configs/led/ssd300_vgg16_scratch_voc07.py'
@@ -245,12 +247,15 @@ SCORE_MODES = ('cls', 'product', 'gaussian')
 CALIB_SCORE_THR = 0.01
 CALIB_TOPK = 100
 CALIB_BINS = 10
-CALIB_SIGNALS = ('conf_cls', 'pred_iou', 'iou_derived', 'conf_loc',
-                 'conf_final')
+#: Signals correlated with the true IoU: the metric's, in its order.
+CALIB_SIGNALS = LocQualityMetric.SIGNALS
 FIG1_IMAGES = 4
 #: Bootstrap resamples of the test images and their seed.
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
+#: Minutes of training one run may take on this machine (longer ones are
+#: logged and flagged in the report).
+RUN_MINUTES_LIMIT = 30
 #: Checkpoints per run (for resuming); the final one is always kept.
 CHECKPOINTS_PER_RUN = 8
 #: Validation at the end of training (the eval part does it anyway).

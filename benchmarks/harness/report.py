@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .common import ROOT, mean_or_none, read_json, write_json
 from .figures import (plot_accuracy, plot_calibration, plot_recipe,
                       plot_scoring, plot_sweep, recipe_entries)
-from .registry import CALIB_SIGNALS, PAPER_BATCH, PAPER_ITERS, STATED_CPU_DAYS
+from .registry import (CALIB_SIGNALS, PAPER_BATCH, PAPER_ITERS,
+                       RUN_MINUTES_LIMIT, STATED_CPU_DAYS)
 from .seed_planning import paired_differences
 from .summary import load_results, make_summary, runs_by_model
 
@@ -299,7 +300,8 @@ def training_rows(results: Dict[str, dict]) -> List[list]:
             res['run'], res['config'], res['seed'], res['max_iters'],
             f'{init} at {res["init_iter"]}' if init else MISSING,
             fmt(res['train_minutes'], 1) +
-            (' **(> 30)**' if res['train_minutes'] > 30 else ''),
+            (f' **(> {RUN_MINUTES_LIMIT})**'
+             if res['train_minutes'] > RUN_MINUTES_LIMIT else ''),
             len(res.get('sessions', [])), f'`{res["checkpoint"]}`',
             ev.get('split', MISSING)
         ])
@@ -387,6 +389,7 @@ def report_context(results: Dict[str, dict],
         cpu_days=cpu_days(results),
         paper=dict(kiters=PAPER_ITERS // 1000, batch=PAPER_BATCH,
                    cpu_days=STATED_CPU_DAYS),
+        run_minutes_limit=RUN_MINUTES_LIMIT,
         targets=[[
             t['name'], t['target'],
             fmt(t['measured'], 3 if 'corr' in t['name']
@@ -455,7 +458,8 @@ def write_report(bench: Any) -> dict:
     results = load_results(bench.results_dir)
     summary = make_summary(results, bench.seeds, bench.commit['commit'])
     summary['quick'] = bench.quick
-    summary['parts'] = {n: bench.status(n)[0] for n in bench.parts}
+    statuses = [(n, *bench.status(n)) for n in bench.parts]
+    summary['parts'] = {n: s for n, s, _ in statuses}
     write_json(osp.join(bench.results_dir, 'summary.json'), summary)
     os.makedirs(bench.figures_dir, exist_ok=True)
     readme_dir = osp.dirname(osp.abspath(bench.readme))
@@ -480,7 +484,6 @@ def write_report(bench: Any) -> dict:
         recipe = read_json(
             osp.join(ROOT, 'benchmarks', 'results', 'recipe_search.json'))
     fig('recipe', plot_recipe(recipe, path('recipe')))
-    statuses = [(n, *bench.status(n)) for n in bench.parts]
     text = render_report(
         results,
         summary,

@@ -19,9 +19,7 @@ from mmengine.config import Config
 from mmdet_led.engine.init_from import make_init_checkpoint, step1_iter
 from .common import ROOT, innermost_dataset, log, read_json, rel, write_json
 from .meta import base_meta
-
-#: A warning is logged for runs with more minutes of training.
-RUN_MINUTES_LIMIT = 30
+from .registry import RUN_MINUTES_LIMIT
 
 
 def tee(cmd: List[str], log_path: str) -> int:

@@ -102,7 +102,8 @@ def part_calibration(bench: Any, part: Any) -> dict:
     per_run: Dict[str, dict] = {}
     fig1 = None
     led_runs = bench.done_runs('led')
-    for run in led_runs + bench.done_runs('ssd'):
+    runs = led_runs + bench.done_runs('ssd')
+    for run in runs:
         data = RunData(bench, run)
         cands = run_candidates(data)
         cat = {
@@ -152,8 +153,7 @@ def part_calibration(bench: Any, part: Any) -> dict:
         part,
         started,
         runs=list(per_run),
-        seeds=sorted({int(r.rsplit('_s', 1)[1])
-                      for r in per_run}),
+        seeds=sorted({r.seed for r in runs}),
         config=[CPU_LED, CPU_SSD],
         definition=DEFINITION,
         per_run=per_run,

@@ -121,9 +121,9 @@ def part_ci(bench: Any, part: Any) -> dict:
     point: Dict[str, Dict[str, Dict[str, float]]] = {}
     img_ids, weights = None, None
     variants = scoring_variants(bench)
-    jobs = [(r, 'default', {}) for r in ssd_runs]
-    jobs += [(r, name, v) for r in led_runs for name, v in variants.items()]
-    for run, name, v in jobs:
+    jobs = [(r, dict(default={})) for r in ssd_runs]
+    jobs += [(r, variants) for r in led_runs]
+    for run, run_variants in jobs:
         data = RunData(bench, run)
         if img_ids is None:
             img_ids = data.raw['img_ids']
@@ -131,13 +131,16 @@ def part_ci(bench: Any, part: Any) -> dict:
                 len(img_ids), bench.bootstrap, BOOTSTRAP_SEED)
         elif data.raw['img_ids'] != img_ids:
             raise RuntimeError(f'{run.name}: other test images than the rest')
-        matches = data.matches(**v)
-        samples.setdefault(run.name, {})[name] = voc_metrics(matches, weights)
-        point.setdefault(run.name, {})[name] = {
-            k: float(x[0])
-            for k, x in voc_metrics(matches).items()
-        }
-        log(f'ci: {run.name} {name} bootstrapped')
+        run_samples = samples.setdefault(run.name, {})
+        run_point = point.setdefault(run.name, {})
+        for name, v in run_variants.items():
+            matches = data.matches(**v)
+            run_samples[name] = voc_metrics(matches, weights)
+            run_point[name] = {
+                k: float(x[0])
+                for k, x in voc_metrics(matches).items()
+            }
+            log(f'ci: {run.name} {name} bootstrapped')
     comparisons: List[tuple] = []
     if ssd_runs and led_runs:
         # LED as configured (its own score_mode) vs SSD

@@ -23,8 +23,9 @@ def part_scoring(bench: Any, part: Any) -> dict:
     """cls vs product vs gaussian on the same LED weights, per seed."""
     started = time.time()
     variants = scoring_variants(bench)
+    runs = bench.done_runs('led')
     per_seed = {}
-    for run in bench.done_runs('led'):
+    for run in runs:
         data = RunData(bench, run)
         per_seed[run.name] = {}
         for name, v in variants.items():
@@ -44,7 +45,7 @@ def part_scoring(bench: Any, part: Any) -> dict:
         part,
         started,
         runs=list(per_seed),
-        seeds=[int(r.rsplit('_s', 1)[1]) for r in per_seed],
+        seeds=[r.seed for r in runs],
         config=CPU_LED,
         variants=variants,
         per_seed=per_seed,
