@@ -1,7 +1,7 @@
 """PASCAL VOC with its annotations checked when they are read."""
 import math
 import xml.etree.ElementTree as ET
-from typing import List, Optional, Tuple
+from typing import List
 
 from mmdet.datasets import VOCDataset
 from mmdet.registry import DATASETS
@@ -42,22 +42,6 @@ def read_bndbox(obj: ET.Element) -> List[float]:
     return coords
 
 
-def read_size(raw_ann_info: ET.ElementTree) -> Tuple[Optional[int],
-                                                      Optional[int]]:
-    """``(width, height)`` from an annotation's ``<size>``, None if absent.
-
-    Args:
-        raw_ann_info (xml.etree.ElementTree.ElementTree): The annotation.
-
-    Returns:
-        tuple[int | None, int | None]: The image size as annotated.
-    """
-    size = raw_ann_info.find('size')
-    if size is None:
-        return None, None
-    return int(size.find('width').text), int(size.find('height').text)
-
-
 @DATASETS.register_module()
 class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
     """:class:`mmdet.datasets.VOCDataset` whose boxes are checked at load
@@ -67,8 +51,8 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
     included) is checked when the annotations are read: a non-finite
     coordinate, a zero or negative width or height (after mmdet's integer
     conversion and 1-based to 0-based shift, e.g. ``xmin == xmax``), or a box
-    outside the image's annotated ``<size>`` is handled by
-    ``invalid_boxes``:
+    outside the image (its annotated ``<size>``, else the image file's size)
+    is handled by ``invalid_boxes``:
 
     * ``'error'`` (default): raise
       :class:`~mmdet_led.datasets.box_validation.InvalidBoxError` naming
@@ -128,6 +112,7 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
         """
         xml_path = img_info['xml_path']
         num_invalid = sum(self.invalid_box_counts.values())
+        self._object_names = []
         try:
             data_info = super().parse_data_info(img_info)
         except InvalidBoxError as err:
@@ -138,11 +123,11 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
                 OverflowError) as err:
             raise ValueError(f'{xml_path}: cannot read the annotation '
                              f'({type(err).__name__}: {err})') from None
-        # images without <size> (mmdet read the size from the image):
-        # the image check of _parse_instance_info was skipped
+        # checked here, where the image size is known also for an
+        # annotation without <size> (mmdet then reads it from the image)
         data_info['instances'] = self._apply_policy(
             data_info['instances'], data_info['width'], data_info['height'],
-            xml_path, names=None)
+            xml_path, self._object_names)
         if sum(self.invalid_box_counts.values()) > num_invalid:
             self._files_with_invalid_boxes += 1
         return data_info
@@ -150,18 +135,21 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
     def _parse_instance_info(self,
                              raw_ann_info: ET.ElementTree,
                              minus_one: bool = True) -> List[dict]:
-        """mmdet's instances of one annotation, invalid boxes handled.
+        """mmdet's instances of one annotation, non-finite boxes handled.
 
         Objects with a non-finite coordinate are taken out of the tree before
-        mmdet converts the coordinates to integers (which fails on them); the
-        converted boxes are then checked against the annotated image size.
+        mmdet converts the coordinates to integers (which fails on them).
+        The name of each returned instance's object (its index in file
+        order) is left in ``_object_names`` for :meth:`parse_data_info`,
+        which checks the converted boxes against the image size.
 
         Args:
             raw_ann_info (xml.etree.ElementTree.ElementTree): The annotation.
             minus_one (bool): Whether to subtract 1 from the coordinates.
 
         Returns:
-            list[dict]: The instances to keep.
+            list[dict]: mmdet's instances of the objects with finite
+            coordinates.
         """
         classes = self._metainfo['classes']
         root = raw_ann_info.getroot()
@@ -182,13 +170,11 @@ class ValidatedVOCDataset(NameDataFileMixin, VOCDataset):
                 root.remove(obj)
                 continue
             names.append(name)
-        instances = super()._parse_instance_info(raw_ann_info, minus_one)
-        width, height = read_size(raw_ann_info)
-        return self._apply_policy(instances, width, height, None, names)
+        self._object_names = names
+        return super()._parse_instance_info(raw_ann_info, minus_one)
 
-    def _apply_policy(self, instances: List[dict], width: Optional[int],
-                      height: Optional[int], source: Optional[str],
-                      names: Optional[List[str]]) -> List[dict]:
+    def _apply_policy(self, instances: List[dict], width: int, height: int,
+                      source: str, names: List[str]) -> List[dict]:
         """Check the boxes of ``instances``; keep valid or clipped ones."""
         kept, counts = check_boxes([inst['bbox'] for inst in instances],
                                    width, height, self.invalid_boxes, source,

@@ -147,6 +147,24 @@ def test_voc_invalid_box_names_file_and_object(bad, problem, tmp_path,
     assert ': object 2: invalid box' in message and problem in message
 
 
+def test_voc_without_size_names_the_object_in_file_order(tmp_path,
+                                                         toy_voc):
+    """Without <size> the boxes are checked against the image file's size,
+    and the object is named by its place in the file."""
+    root = mini_voc(tmp_path, toy_voc, [GOOD, (11, 21, 300, 101)])
+    xml = root / 'VOC2007' / 'Annotations' / '000000.xml'
+    text = xml.read_text().replace(
+        '<size><width>240</width><height>180</height><depth>3</depth>'
+        '</size>', '')
+    xml.write_text(text.replace(
+        '<object>', OBJ.format(5, 5, 5, 5, cls='bird') + '<object>', 1))
+    with pytest.raises(InvalidBoxError) as info:
+        voc_dataset(root)
+    assert str(info.value).startswith(
+        f'{xml}: object 3: invalid box [10, 20, 299, 100]: outside the '
+        '240x180 image')
+
+
 def test_voc_clip_and_drop(tmp_path, toy_voc):
     boxes = [GOOD, (50, 21, 50, 101), (11, 21, 300, 101), ('nan', 1, 5, 5)]
     root = mini_voc(tmp_path, toy_voc, boxes)
