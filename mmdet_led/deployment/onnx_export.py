@@ -10,6 +10,7 @@ import json
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmengine.config import Config
 from torch import nn
 
 from .detection_graph import DETECTION_OUTPUTS, DetectionGraph, RawHeadGraph
@@ -42,6 +43,18 @@ def classes_from_cfg(cfg) -> List[str]:
     dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
     dataset_cfg['lazy_init'] = True
     return list(DATASETS.build(dataset_cfg).metainfo['classes'])
+
+
+def init_cpu_detector(cfg: Config,
+                      checkpoint: Optional[str] = None) -> nn.Module:
+    """``mmdet.apis.init_detector`` on the CPU (eval mode); without a
+    checkpoint (random weights) the class names are the config's test
+    dataset's, not COCO's, as the exported metadata should say."""
+    from mmdet.apis import init_detector
+    model = init_detector(cfg, checkpoint, device='cpu')
+    if checkpoint is None:
+        model.dataset_meta = dict(classes=classes_from_cfg(cfg))
+    return model
 
 
 def deploy_metadata(detector: nn.Module, input_shape: Tuple[int, int],

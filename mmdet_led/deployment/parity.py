@@ -3,12 +3,15 @@
 Pure comparison functions plus the helpers that feed both sides the same
 tensor (the config's test pipeline and the model's data preprocessor).
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from .ort_detector import ORTDetector
 
 #: Per-detection fields compared (``boxes`` in pixels, the rest scores).
 FIELDS = ('boxes', 'scores', 'labels', 'cls_scores', 'loc_scores')
@@ -149,3 +152,35 @@ def compare_detections(ref: Dict[str, np.ndarray],
         unused.remove(match)
     out['as_set'] = True
     return out
+
+
+def compare_engines(
+    model: nn.Module,
+    session: 'ORTDetector',
+    inputs: Tensor,
+    samples: Sequence,
+    box_tol: float = 1e-3,
+    score_tol: float = 1e-5
+) -> Tuple[List[Dict[str, object]], List[Dict[str, np.ndarray]]]:
+    """``model.predict`` vs the exported model on one batch.
+
+    Args:
+        model (nn.Module): The detector (eval mode, CPU).
+        session (ORTDetector): Its export in onnxruntime.
+        inputs (Tensor): Preprocessed images (N, 3, H, W), one run of each
+            engine on the whole batch.
+        samples (Sequence): Their data samples.
+        box_tol (float): As in :func:`compare_detections`.
+        score_tol (float): As in :func:`compare_detections`.
+
+    Returns:
+        tuple: Per image, :func:`compare_detections` with PyTorch as the
+        reference; onnxruntime's detections.
+    """
+    with torch.no_grad():
+        ref = torch_detections(model.predict(inputs, samples, rescale=False))
+    test = session.detections(inputs.numpy())
+    return [
+        compare_detections(r, t, box_tol, score_tol)
+        for r, t in zip(ref, test)
+    ], test

@@ -12,11 +12,12 @@ from conftest import REPO, SHARED_DATA, run_tool
 import mmdet_led  # noqa: F401
 from mmdet_led.deployment.detection_graph import (DETECTION_OUTPUTS,
                                                   DetectionGraph)
-from mmdet_led.deployment.onnx_export import (classes_from_cfg, export_onnx,
+from mmdet_led.deployment.onnx_export import (export_onnx, init_cpu_detector,
                                               read_metadata)
 from mmdet_led.deployment.ort_detector import ORTDetector
-from mmdet_led.deployment.parity import (compare_detections, lsuv_rescale,
-                                         preprocess, torch_detections)
+from mmdet_led.deployment.parity import (compare_detections, compare_engines,
+                                         lsuv_rescale, preprocess,
+                                         torch_detections)
 
 CPU_LED = REPO / 'configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py'
 KITTI_LED = REPO / 'configs/led/kitti/led_vgg16_1920x576_180k_kitti-car.py'
@@ -33,14 +34,12 @@ def voc_test_images(voc_root, num):
 
 def random_led(config, img_paths, scale=None):
     """LED with unit-variance random weights and its preprocessed images."""
-    from mmdet.apis import init_detector
     from mmengine.config import Config
     torch.manual_seed(0)
     cfg = Config.fromfile(config)
     if scale is not None:  # a smaller fixed input size (w, h)
         cfg.test_dataloader.dataset.pipeline[1].scale = scale
-    model = init_detector(cfg, None, device='cpu').eval()
-    model.dataset_meta = dict(classes=classes_from_cfg(cfg))
+    model = init_cpu_detector(cfg)
     inputs, samples = preprocess(model, cfg.test_dataloader.dataset.pipeline,
                                  img_paths)
     lsuv_rescale(model, inputs)
@@ -55,11 +54,10 @@ def cpu_led_on_voc(voc_root):
 
 def assert_same_detections(model, inputs, samples, onnx_file):
     """onnxruntime on the whole batch == model.predict, image by image."""
-    with torch.no_grad():
-        ref = torch_detections(model.predict(inputs, samples, rescale=False))
-    test = ORTDetector(onnx_file, threads=2).detections(inputs.numpy())
-    for r, t in zip(ref, test):
-        res = compare_detections(r, t, box_tol=1e-3, score_tol=1e-5)
+    results, test = compare_engines(model, ORTDetector(onnx_file, threads=2),
+                                    inputs, samples, box_tol=1e-3,
+                                    score_tol=1e-5)
+    for res in results:
         assert res['as_set'], res
         assert res['count_ref'] > 0
     return test

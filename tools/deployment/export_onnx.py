@@ -21,15 +21,12 @@ import os.path as osp
 import sys
 
 import mmdet_led  # noqa: F401,I001 - first: registers LED's modules
-import torch
-from mmdet.apis import init_detector
 from mmengine.config import Config, DictAction
 
-from mmdet_led.deployment.onnx_export import (classes_from_cfg, export_onnx,
+from mmdet_led.deployment.onnx_export import (export_onnx, init_cpu_detector,
                                               input_shape_from_cfg)
 from mmdet_led.deployment.ort_detector import ORTDetector
-from mmdet_led.deployment.parity import (compare_detections, preprocess,
-                                         torch_detections)
+from mmdet_led.deployment.parity import compare_engines, preprocess
 from mmdet_led.models.utils.le_scoring import SCORE_MODES
 
 
@@ -62,11 +59,8 @@ def main() -> int:
         cfg.merge_from_dict(args.cfg_options)
     if args.score_mode:
         cfg.model.test_cfg.score_mode = args.score_mode
-    cfg.model.backbone.init_cfg = None
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
-    model = init_detector(cfg, ckpt, device='cpu').eval()
-    if ckpt is None:
-        model.dataset_meta = dict(classes=classes_from_cfg(cfg))
+    model = init_cpu_detector(cfg, ckpt)
     shape = tuple(args.shape) if args.shape else input_shape_from_cfg(cfg)
     names = export_onnx(model, args.out, shape, args.dynamic_batch,
                         args.raw_outputs)
@@ -80,11 +74,8 @@ def main() -> int:
         print(f'--check: the pipeline gives {tuple(inputs.shape[-2:])}, '
               f'not the exported {shape}; skipped')
         return 0
-    with torch.no_grad():
-        ref = torch_detections(model.predict(inputs, samples,
-                                             rescale=False))[0]
-    test = ORTDetector(args.out).detections(inputs.numpy())[0]
-    res = compare_detections(ref, test)
+    res = compare_engines(model, ORTDetector(args.out), inputs,
+                          samples)[0][0]
     print(f'--check {args.check}: PyTorch {res["count_ref"]} / onnxruntime '
           f'{res["count_test"]} detections, max |box diff| '
           f'{res["max_box_diff"]:.2e} px, max |score diff| '

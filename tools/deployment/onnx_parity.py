@@ -30,14 +30,13 @@ from typing import Dict, List
 
 import mmdet_led  # noqa: F401,I001 - first: registers LED's modules
 import torch
-from mmdet.apis import init_detector
 from mmengine.config import Config
 from tabulate import tabulate
 
-from mmdet_led.deployment.onnx_export import classes_from_cfg, export_onnx
+from mmdet_led.deployment.onnx_export import export_onnx, init_cpu_detector
 from mmdet_led.deployment.ort_detector import ORTDetector
-from mmdet_led.deployment.parity import (compare_detections, lsuv_rescale,
-                                         preprocess, torch_detections)
+from mmdet_led.deployment.parity import (compare_engines, lsuv_rescale,
+                                         preprocess)
 
 IMG_EXTS = ('.jpg', '.jpeg', '.png')
 
@@ -68,16 +67,11 @@ def measure_mode(model, onnx_file: str, inputs: torch.Tensor, samples,
     that agree in order within ``loose``.
     """
     ort = ORTDetector(onnx_file, threads=2)
-    rows = []
-    with torch.no_grad():
-        for i in range(inputs.size(0)):
-            x = inputs[i:i + 1]
-            ref = torch_detections(model.predict(x, samples[i:i + 1],
-                                                 rescale=False))[0]
-            rows.append(
-                compare_detections(ref,
-                                   ort.detections(x.numpy())[0], box_tol,
-                                   score_tol))
+    rows = [
+        compare_engines(model, ort, inputs[i:i + 1], samples[i:i + 1],
+                        box_tol, score_tol)[0][0]
+        for i in range(inputs.size(0))
+    ]
     n = len(rows)
     for r in rows:
         r['close_in_order'] = (r['count_ref'] == r['count_test'] > 0
@@ -130,9 +124,7 @@ def main() -> None:
 
     torch.manual_seed(args.seed)
     cfg = Config.fromfile(args.config)
-    model = init_detector(cfg, args.checkpoint, device='cpu').eval()
-    if args.checkpoint is None:
-        model.dataset_meta = dict(classes=classes_from_cfg(cfg))
+    model = init_cpu_detector(cfg, args.checkpoint)
     if args.checkpoint is None and args.init == 'config':
         model.init_weights()
     paths = image_paths(args.img_dir, args.ids, args.num)
