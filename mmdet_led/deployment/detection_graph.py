@@ -276,9 +276,10 @@ class RawHeadGraph(nn.Module):
 
     def output_names(self, outs: Sequence[Sequence[Tensor]]) -> List[str]:
         """Names of the outputs, in order, for the head's ``outs``."""
-        kinds = ['cls_score', 'bbox_pred', 'score_factor'][:len(outs)]
-        if hasattr(self.detector.bbox_head, 'le_module'):
-            kinds[-1] = 'le_pred'
+        with_le = hasattr(self.detector.bbox_head, 'le_module')
+        kinds = ['cls_score', 'bbox_pred']
+        kinds += ['score_factor'] * (len(outs) - len(kinds) - with_le)
+        kinds += ['le_pred'] * with_le
         return [f'{k}_{i}' for k, maps in zip(kinds, outs)
                 for i in range(len(maps))]
 

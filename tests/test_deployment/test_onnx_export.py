@@ -11,7 +11,7 @@ from conftest import REPO, SHARED_DATA, run_tool
 
 import mmdet_led  # noqa: F401
 from mmdet_led.deployment.detection_graph import (DETECTION_OUTPUTS,
-                                                  DetectionGraph)
+                                                  DetectionGraph, RawHeadGraph)
 from mmdet_led.deployment.onnx_export import (export_onnx, init_cpu_detector,
                                               read_metadata)
 from mmdet_led.deployment.ort_detector import ORTDetector
@@ -181,3 +181,23 @@ def test_export_tool_checks_a_real_image(cpu_led_on_voc, voc_root, tmp_path):
     assert 'equal: True' in out
     assert read_metadata(str(tmp_path / 'led.onnx'))['test_cfg'][
         'score_mode'] == 'product'
+
+
+@pytest.mark.parametrize('with_le,num_outs,kinds', [
+    (False, 2, ['cls_score', 'bbox_pred']),
+    (False, 3, ['cls_score', 'bbox_pred', 'score_factor']),
+    (True, 3, ['cls_score', 'bbox_pred', 'le_pred']),
+    (True, 4, ['cls_score', 'bbox_pred', 'score_factor', 'le_pred']),
+])
+def test_raw_output_names(with_le, num_outs, kinds):
+    """Every raw map is named, the host's score factor (FCOS/ATSS
+    centerness) apart from LED's LE maps."""
+    head = torch.nn.Module()
+    if with_le:
+        head.le_module = torch.nn.Identity()
+    detector = torch.nn.Module()
+    detector.bbox_head = head
+    outs = [[torch.zeros(1)] * 2] * num_outs
+    assert RawHeadGraph(detector).output_names(outs) == [
+        f'{k}_{i}' for k in kinds for i in range(2)
+    ]
