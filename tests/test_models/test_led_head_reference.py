@@ -135,7 +135,17 @@ def compute(options: dict) -> Dict[str, torch.Tensor]:
         for name, grad in grads.items():
             if name.startswith(GRAD_PARAMS):
                 out[f'grad/{phase}/{name}'] = grad.clone()
+    out.update(detections(options, fused=False))
+    return out
+
+
+def detections(options: dict, fused: bool) -> Dict[str, torch.Tensor]:
+    """Detections and pre-NMS candidates in every scoring, with the LE
+    module's per-branch layers (the pinned maths) or its fused inference
+    path."""
+    out = {}
     head = build(options)
+    head.le_module.fused_inference = fused
     head.eval()
     for mode, thr_on in SCORINGS:
         head.test_cfg.update(score_mode=mode, score_thr_on=thr_on)
@@ -210,3 +220,13 @@ if __name__ == '__main__' and sys.argv[1:] == ['--write']:
              configs={name: compute(opts)
                       for name, opts in CONFIGS.items()}), DATA)
     print(f'wrote {DATA} ({DATA.stat().st_size} bytes)')
+
+
+@pytest.mark.parametrize('name', list(CONFIGS))
+def test_fused_inference_matches_pinned_detections(reference, name):
+    """The LE module's fused inference path gives the pinned detections up
+    to float rounding (BatchNorm folded, convs merged)."""
+    expected = reference['configs'][name]
+    for key, got in detections(CONFIGS[name], fused=True).items():
+        torch.testing.assert_close(got, expected[key], rtol=1e-5, atol=1e-5,
+                                   msg=key)

@@ -1,7 +1,9 @@
-from typing import List, Optional, Sequence, Union
+"""LED's loc-quality estimation module and its fused inference path."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -10,6 +12,9 @@ from torch import Tensor
 
 from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
                                         c2f_decode)
+from ..utils.conv_fusion import (activation_of, folded_conv,
+                                 fuse_plain_branches, fuse_separable_branches,
+                                 is_foldable)
 
 
 @MODELS.register_module()
@@ -30,6 +35,22 @@ class LEModule(BaseModule):
 
     The 1x1 fuse keeps the cost small: it touches the wide base map once,
     with ``feat_channels`` outputs, instead of running 3x3 convs over it.
+
+    **Fused inference.** In eval mode without autograd (``model.predict``,
+    ``tools/test.py``, ONNX export) the same maths runs in fewer, larger
+    kernels, since small maps make inference op-bound rather than
+    arithmetic-bound: BatchNorm is folded into the convs; the three RF
+    branches' depthwise convs become one (the dilated context kernel
+    embedded in a dense one) over the concatenated inputs; the cls and reg
+    branch convs become one block-diagonal conv (grouped when their inputs
+    are equally wide), with their GroupNorms merged into one when they
+    have the same channels per group. Per level: 11 ops instead of 23 for
+    SSDLite's depthwise/BN convs, 9 instead of 10 for plain convs, 11
+    instead of 14 for plain convs with GroupNorm (FCOS, ATSS). The fused
+    weights are built from the module's parameters on first use and rebuilt
+    whenever a parameter or buffer changes (new storage or an in-place
+    update); training, and any forward with autograd on, runs the per-branch
+    layers. ``fused_inference=False`` switches the fused path off.
 
     The module knows nothing of the head it serves: it is given, per level,
     a base feature map, a map from the classification branch and one from
@@ -59,6 +80,8 @@ class LEModule(BaseModule):
             :class:`LEDHead` passes its own ``use_depthwise`` unless set.
         conv_cfg, norm_cfg, act_cfg: Of the hidden convs (the prediction conv
             has neither norm nor activation).
+        fused_inference (bool): Use the fused inference path (see above)
+            when the layers allow it. Defaults to True.
         init_cfg: Initialization config. Defaults to Xavier like SSD's head.
     """
 
@@ -80,6 +103,7 @@ class LEModule(BaseModule):
                  conv_cfg: OptConfigType = None,
                  norm_cfg: OptConfigType = None,
                  act_cfg: ConfigType = dict(type='ReLU'),
+                 fused_inference: bool = True,
                  init_cfg: OptMultiConfig = dict(
                      type='Xavier',
                      layer='Conv2d',
@@ -88,6 +112,9 @@ class LEModule(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.richer_features = richer_features
         self.coarse_to_fine = coarse_to_fine
+        self.fused_inference = fused_inference
+        # (key of the parameters they were built from, one plan per level)
+        self._fused: Optional[Tuple[tuple, List[Optional[dict]]]] = None
         per_level = [in_channels, cls_channels, reg_channels, num_base_priors]
         self.shared_levels = isinstance(in_channels, int)
         if self.shared_levels:
@@ -165,10 +192,87 @@ class LEModule(BaseModule):
             (anchor, quality, K) with K = 8 (4 coarse logits then 4 fine
             offsets) for C2F, K = 1 for direct regression.
         """
-        return [
-            self.forward_single(i, f, c, b)
-            for i, (f, c, b) in enumerate(zip(feats, cls_scores, bbox_preds))
+        plans = self._fused_plans() if self._use_fused() else None
+        outs = []
+        for i, (f, c, b) in enumerate(zip(feats, cls_scores, bbox_preds)):
+            plan = plans[0 if self.shared_levels else i] if plans else None
+            outs.append(
+                self.forward_single(i, f, c, b) if plan is None else self.
+                forward_fused(plan, f, c, b))
+        return outs
+
+    def _use_fused(self) -> bool:
+        """Fused path: eval mode, autograd off, switched on."""
+        return (self.fused_inference and not self.training
+                and not torch.is_grad_enabled())
+
+    def _fused_plans(self) -> List[Optional[dict]]:
+        """Fused weights per level (None where a level's layers do not
+        allow fusing), rebuilt when the parameters changed."""
+        if torch.compiler.is_compiling() and self._fused is not None:
+            return self._fused[1]
+        key = tuple((t.data_ptr(), t._version)
+                    for t in [*self.parameters(), *self.buffers()])
+        if self._fused is None or self._fused[0] != key:
+            self._fused = (key, [
+                self._fuse_level(i) for i in range(len(self.fuse_convs))
+            ])
+        return self._fused[1]
+
+    def _fuse_level(self, level: int) -> Optional[dict]:
+        """The fused weights of one level (see the class docstring), None
+        if its layers do not allow fusing."""
+        fuse = self.fuse_convs[level]
+        if not is_foldable(fuse, group_norm=True):
+            return None
+        plan = dict(
+            fuse=folded_conv(fuse),
+            fuse_args=dict(padding=fuse.conv.padding),
+            fuse_act=activation_of(fuse),
+            pred=self.pred_convs[level])
+        if not self.richer_features:
+            return plan
+        branches = [
+            self.context_convs[level], self.cls_convs[level],
+            self.reg_convs[level]
         ]
+        if isinstance(branches[0], DepthwiseSeparableConvModule):
+            rf = fuse_separable_branches(branches)
+        else:
+            rf = fuse_plain_branches(branches)
+        return None if rf is None else dict(plan, **rf)
+
+    def forward_fused(self, plan: dict, feat: Tensor, cls_score: Tensor,
+                      bbox_pred: Tensor) -> Tensor:
+        """One level's LE map through the fused weights of ``plan``; equal
+        to :meth:`forward_single` up to float rounding."""
+        if self.richer_features:
+            if plan['separable']:
+                x = torch.cat([feat, cls_score, bbox_pred], 1)
+                w, b = plan['dw']
+                x = plan['dw_act'](
+                    F.conv2d(x, w, b, padding=w.size(-1) // 2,
+                             groups=x.size(1)))
+                split = plan['ctx_channels']
+                rf = torch.cat([
+                    F.conv2d(x[:, :split], *plan['ctx_pw']),
+                    F.conv2d(x[:, split:], *plan['cr_pw'])
+                ], 1)
+            else:
+                rf = torch.cat([
+                    F.conv2d(feat, *plan['ctx'], **plan['ctx_args']),
+                    F.conv2d(
+                        torch.cat([cls_score, bbox_pred], 1), *plan['cr'],
+                        **plan['cr_args'])
+                ], 1)
+                if plan['norm'] is not None:
+                    rf = plan['norm'](rf)
+            feat = torch.cat([feat, plan['act'](rf)], 1)
+        weight, bias, norm = plan['fuse']
+        x = F.conv2d(feat, weight, bias, **plan['fuse_args'])
+        if norm is not None:
+            x = norm(x)
+        return plan['pred'](plan['fuse_act'](x))
 
     def flatten(self, le_pred: Tensor) -> Tensor:
         """(N, A*3*K, H, W) or (A*3*K, H, W) -> (N, H*W*A, 3, K) / (H*W*A, 3, K).

@@ -1,0 +1,165 @@
+"""The LE module's fused inference path and the weight rewrites behind it."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from torch import nn
+
+from mmdet_led.models.layers import LEModule
+from mmdet_led.models.utils.conv_fusion import (block_diagonal, embed_kernel,
+                                                folded_conv, is_foldable,
+                                                merged_group_norm)
+
+
+def test_embed_kernel_places_dilated_taps():
+    w = torch.arange(1., 10.).reshape(1, 1, 3, 3)
+    dense = embed_kernel(w, dilation=2, size=5)[0, 0]
+    expected = torch.tensor([[1., 0, 2, 0, 3], [0, 0, 0, 0, 0],
+                             [4, 0, 5, 0, 6], [0, 0, 0, 0, 0],
+                             [7, 0, 8, 0, 9]])
+    assert torch.equal(dense, expected)
+    # an undilated 3x3 kernel centred in 5x5: a ring of zeros around it
+    ring = embed_kernel(w, dilation=1, size=5)[0, 0]
+    assert torch.equal(ring[1:4, 1:4], w[0, 0]) and ring.sum() == w.sum()
+    x = torch.randn(1, 1, 7, 7)
+    torch.testing.assert_close(
+        F.conv2d(x, dense[None, None], padding=2),
+        F.conv2d(x, w, padding=2, dilation=2))
+    with pytest.raises(ValueError, match='spans 5 pixels'):
+        embed_kernel(w, dilation=2, size=3)
+
+
+def test_block_diagonal_layout():
+    a = torch.full((2, 1, 1, 1), 1.)
+    b = torch.full((1, 2, 1, 1), 2.)
+    out = block_diagonal([a, b])[..., 0, 0]
+    assert torch.equal(out, torch.tensor([[1., 0, 0], [1, 0, 0], [0, 2, 2]]))
+
+
+def test_folded_conv_equals_conv_bn():
+    torch.manual_seed(0)
+    module = ConvModule(3, 4, 3, padding=1, norm_cfg=dict(type='BN'))
+    bn = module.norm
+    bn.running_mean.uniform_(-1, 1)
+    bn.running_var.uniform_(0.5, 2)
+    bn.weight.data.uniform_(0.5, 1.5)
+    module.eval()
+    weight, bias, norm = folded_conv(module)
+    assert norm is None and is_foldable(module)
+    x = torch.randn(2, 3, 6, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            F.relu(F.conv2d(x, weight, bias, padding=1)), module(x))
+    gn = ConvModule(3, 4, 3, norm_cfg=dict(type='GN', num_groups=2))
+    assert not is_foldable(gn) and is_foldable(gn, group_norm=True)
+    assert folded_conv(gn)[2] is gn.norm
+
+
+def test_merged_group_norm_is_exact_with_equal_group_width():
+    torch.manual_seed(0)
+    norms = [nn.GroupNorm(2, 4), nn.GroupNorm(1, 2)]
+    for n in norms:
+        n.weight.data.uniform_(0.5, 1.5)
+        n.bias.data.uniform_(-1, 1)
+    merged = merged_group_norm(norms)
+    assert (merged.num_groups, merged.num_channels) == (3, 6)
+    x = torch.randn(2, 6, 3, 3)
+    torch.testing.assert_close(
+        merged(x), torch.cat([norms[0](x[:, :4]), norms[1](x[:, 4:])], 1))
+    assert merged_group_norm([nn.GroupNorm(2, 4), nn.GroupNorm(2, 2)]) is None
+    assert merged_group_norm([nn.GroupNorm(1, 2), None]) is None
+
+
+def random_norm_stats(module: nn.Module) -> None:
+    """Non-trivial BatchNorm statistics and norm affine parameters."""
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+        if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+
+
+#: (LEModule options, per-level channels) of the layer layouts fused:
+#: SSDLite's depthwise + BN, SSD's plain convs with unequal cls/reg widths
+#: (block-diagonal), FPN heads' shared plain convs with GroupNorm
+#: (grouped, norms merged), and RF off.
+LAYOUTS = {
+    'depthwise_bn': (dict(use_depthwise=True, norm_cfg=dict(type='BN'),
+                          act_cfg=dict(type='ReLU6')), ([16, 24], [12, 12],
+                                                        [8, 8], [2, 2])),
+    'plain': (dict(), ([16, 24], [12, 12], [8, 8], [2, 2])),
+    'shared_gn': (dict(norm_cfg=dict(type='GN', num_groups=8)),
+                  (16, 16, 16, 1)),
+    'no_rf': (dict(richer_features=False, norm_cfg=dict(type='BN')),
+              ([16, 24], [12, 12], [8, 8], [2, 2])),
+}
+
+
+def build_le(name: str) -> LEModule:
+    options, (base, cls_ch, reg_ch, priors) = LAYOUTS[name]
+    torch.manual_seed(0)
+    module = LEModule(base, cls_ch, reg_ch, priors, branch_channels=8,
+                      context_channels=8, feat_channels=16, **options)
+    module.init_weights()
+    random_norm_stats(module)
+    return module.eval()
+
+
+def le_inputs(name: str, batch: int = 2):
+    """(feats, cls maps, reg maps) of two levels, 6x6 and 3x3."""
+    base, cls_ch, reg_ch, _ = LAYOUTS[name][1]
+    gen = torch.Generator().manual_seed(1)
+
+    def per_level(value):
+        return value if isinstance(value, list) else [value, value]
+
+    levels = zip(per_level(base), per_level(cls_ch), per_level(reg_ch))
+    maps = [[torch.randn(batch, c, size, size, generator=gen) for c in chans]
+            for chans, size in zip(levels, (6, 3))]
+    return tuple(zip(*maps))
+
+
+@pytest.mark.parametrize('name', list(LAYOUTS))
+def test_fused_inference_equals_per_branch_layers(name):
+    module = build_le(name)
+    feats, cls_maps, reg_maps = le_inputs(name)
+    with torch.no_grad():
+        module.fused_inference = False
+        ref = module(feats, cls_maps, reg_maps)
+        assert module._fused is None
+        module.fused_inference = True
+        out = module(feats, cls_maps, reg_maps)
+    assert module._fused is not None
+    assert all(plan is not None for plan in module._fused[1])
+    for r, o in zip(ref, out):
+        torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_weights_follow_parameter_updates():
+    """An in-place update or a loaded state dict rebuilds the fused
+    weights; training and eval with autograd run the per-branch layers."""
+    module = build_le('depthwise_bn')
+    feats, cls_maps, reg_maps = le_inputs('depthwise_bn')
+    with torch.no_grad():
+        before = module(feats, cls_maps, reg_maps)
+        module.fuse_convs[0].conv.weight.mul_(2)
+        module.context_convs[1].depthwise_conv.bn.running_var.mul_(3)
+        module.fused_inference = False
+        ref = module(feats, cls_maps, reg_maps)
+        module.fused_inference = True
+        after = module(feats, cls_maps, reg_maps)
+    assert not torch.allclose(before[0], after[0])
+    for r, a in zip(ref, after):
+        torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-6)
+    other = build_le('depthwise_bn')
+    other.load_state_dict(module.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(other(feats, cls_maps, reg_maps)[1],
+                                   after[1])
+    # the state dict holds the per-branch parameters only
+    assert set(module.state_dict()) == set(build_le('depthwise_bn')
+                                           .state_dict())
+    out = module(feats, cls_maps, reg_maps)  # autograd on: per-branch path
+    assert out[0].requires_grad
