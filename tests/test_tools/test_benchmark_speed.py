@@ -1,0 +1,128 @@
+"""tools/benchmark_speed.py: its pairs and the markdown rendering."""
+import json
+import sys
+
+import pytest
+from conftest import REPO, load_tool
+from mmengine.config import Config
+
+bs = load_tool('benchmark_speed')
+
+EXPECTED_MD = """\
+**batch 1, eager**
+
+| pair      | plain ms    | LED ms      | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|-----------|-------------|-------------|-------------|--------------|-----------------|-------------|
+| cpu       | 10.0 / 12.5 | 11.0 / 13.7 | 1.100       | 1.096        | 187 / 276       | 1.084       |
+| retinanet | 20.0 / 25.0 | 21.0 / 26.0 | 1.050       | 1.040        | —               | 1.002       |
+
+**batch 1, compiled**
+
+| pair   | plain ms   | LED ms     | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|--------|------------|------------|-------------|--------------|-----------------|-------------|
+| cpu    | 8.0 / 10.0 | 8.4 / 10.5 | 1.050       | 1.050        | 187 / 276       | 1.084       |
+
+**batch 1, onnxruntime**
+
+| pair   | plain ms   | LED ms   | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|--------|------------|----------|-------------|--------------|-----------------|-------------|
+| cpu    | — / 5.0    | — / 5.5  | —           | 1.100        | —               | 1.084       |
+
+**batch 8, eager**
+
+| pair   | plain ms    | LED ms      | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|--------|-------------|-------------|-------------|--------------|-----------------|-------------|
+| cpu    | 40.0 / 50.0 | 44.0 / 52.0 | 1.100       | 1.040        | 159.5 / 204     | 1.084       |
+
+cpu (2 threads), torch 2.13.0+cpu, 2026-12-05: medians of 30 interleaved \
+runs after 5 warm-up. ms: network forward / full predict (forward + \
+post-processing); ratio: LED / plain; ops: non-view aten ops per image, \
+head forward + post-processing; MAC floor: LED / plain conv MACs per image.
+
+compiled: torch.compile (inductor); full = compiled network (_forward) + \
+eager predict_by_feat.
+
+GPU: not measured since 2026-12-05
+"""
+
+
+def latency(plain_net, plain_full, led_net, led_full):
+    return dict(
+        ssd=dict(net_ms=plain_net, full_ms=plain_full),
+        led=dict(net_ms=led_net, full_ms=led_full),
+        ratio_net=led_net / plain_net,
+        ratio_full=led_full / plain_full)
+
+
+def ops(plain_head, plain_post, led_head, led_post):
+    return dict(
+        ssd=dict(head_forward=dict(compute=plain_head),
+                 post=dict(compute=plain_post)),
+        led=dict(head_forward=dict(compute=led_head),
+                 post=dict(compute=led_post)))
+
+
+@pytest.fixture
+def results() -> dict:
+    """Two pairs: cpu with compiled (batch 1), ORT and op counts at batch
+    1 and 8; retinanet eager at batch 1 only, no op counts."""
+    b1 = dict(latency(10.0, 12.5, 11.0, 13.7),
+              compiled=latency(8.0, 10.0, 8.4, 10.5),
+              ops=ops(12, 175, 72, 204))
+    b8 = dict(latency(40.0, 50.0, 44.0, 52.0), ops=ops(1.5, 158, 9, 195))
+    return dict(
+        device='cpu (2 threads)',
+        torch='2.13.0+cpu',
+        date='2026-12-05T14:00:00+00:00',
+        runs=30,
+        warmup=5,
+        pairs=dict(
+            cpu=dict(
+                mac_floor=1.0843,
+                batches={'1': b1, '8': b8},
+                onnx=dict(
+                    ort_ssd=dict(median_ms=5.0),
+                    ort_led=dict(median_ms=5.5),
+                    ratio_ort=1.1)),
+            retinanet=dict(
+                mac_floor=1.0023,
+                batches={'1': latency(20.0, 25.0, 21.0, 26.0)})))
+
+
+def test_render_markdown(results):
+    assert bs.render_markdown(results) == EXPECTED_MD
+
+
+def test_render_markdown_gpu_eager_only(results):
+    results['device'] = 'NVIDIA H200'
+    del results['pairs']['cpu']
+    md = bs.render_markdown(results)
+    assert md.startswith('**batch 1, eager**\n')
+    assert '| retinanet | 20.0 / 25.0 | 21.0 / 26.0 |' in md
+    assert 'compiled' not in md and 'GPU' not in md
+    assert md.endswith('MAC floor: LED / plain conv MACs per image.\n')
+
+
+def test_render_cli(results, tmp_path, monkeypatch):
+    src, md = tmp_path / 'speed.json', tmp_path / 'out' / 'speed.md'
+    src.write_text(json.dumps(results))
+    monkeypatch.setattr(sys, 'argv', [
+        'benchmark_speed.py', '--render',
+        str(src), '--markdown',
+        str(md)
+    ])
+    bs.main()
+    assert md.read_text() == EXPECTED_MD
+
+
+def test_pairs_configs():
+    assert set(bs.PAIRS) == {'vgg16', 'cpu', 'retinanet', 'fcos', 'atss'}
+    fpn_heads = dict(retinanet='RetinaHead', fcos='FCOSHead', atss='ATSSHead')
+    for pair, (plain, led, size) in bs.PAIRS.items():
+        plain_head = Config.fromfile(REPO / plain).model.bbox_head.type
+        led_head = Config.fromfile(REPO / led).model.bbox_head.type
+        assert led_head.startswith('LED') and not plain_head.startswith('LED')
+        if pair in fpn_heads:
+            assert (plain_head, led_head) == (fpn_heads[pair],
+                                              'LED' + fpn_heads[pair])
+            assert size == 192
