@@ -18,6 +18,8 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
+from mmdet_led.models.layers import LEModule
+
 #: aten ops that only make a view (no kernel runs for them on a GPU).
 VIEW_OPS = frozenset({
     'aten::view', 'aten::reshape', 'aten::slice', 'aten::select',
@@ -72,7 +74,10 @@ def conv_macs(model: nn.Module,
     Every call of a conv counts: a conv shared across pyramid levels (the
     towers of FPN heads, the LE module on them) adds its MACs once per
     level. A call's MACs are ``out.numel() * kh * kw * in_channels /
-    groups`` (bias not counted), the sum divided by the batch size.
+    groups`` (bias not counted), the sum divided by the batch size. LE
+    modules run their per-branch layers here (``fused_inference`` off):
+    the arithmetic LE needs, which their fused inference path computes in
+    merged kernels (plus the zeros of those kernels) that no hook sees.
 
     Args:
         model (nn.Module): The model whose ``nn.Conv2d`` modules are hooked.
@@ -99,12 +104,18 @@ def conv_macs(model: nn.Module,
         m.register_forward_hook(hook(n)) for n, m in model.named_modules()
         if isinstance(m, nn.Conv2d)
     ]
+    le_modules = [m for m in model.modules() if isinstance(m, LEModule)]
+    fused = [m.fused_inference for m in le_modules]
     try:
+        for m in le_modules:
+            m.fused_inference = False
         with torch.no_grad():
             (forward or model._forward)(inputs)
     finally:
         for h in handles:
             h.remove()
+        for m, value in zip(le_modules, fused):
+            m.fused_inference = value
     return {k: v / inputs.shape[0] for k, v in macs.items()}
 
 

@@ -149,3 +149,16 @@ def test_time_pair_compiled_keys_and_ratios():
         assert out['compiled'][name]['compile_s'] > 0
         assert out['compiled'][name]['net_ms'] > 0
     assert out['compiled']['mode'] == 'default'
+
+
+def test_conv_macs_counts_the_le_modules_per_branch_layers():
+    """The LE module's arithmetic, not its fused kernels (which no hook
+    sees): on a 3x3 map, context/cls/reg 3x3 convs 4->2 (648 each), the 1x1
+    fuse 10->2 (180), the 3x3 prediction 2->24 (3888)."""
+    from mmdet_led.models.layers import LEModule
+    le = LEModule(4, 4, 4, 1, branch_channels=2, context_channels=2,
+                  feat_channels=2).eval()
+    macs = conv_macs(le, torch.zeros(1, 4, 3, 3),
+                     forward=lambda x: le([x], [x], [x]))
+    assert sum(macs.values()) == 3 * 648 + 180 + 3888
+    assert le.fused_inference
