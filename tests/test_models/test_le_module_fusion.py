@@ -8,7 +8,8 @@ from torch import nn
 from mmdet_led.models.layers import LEModule
 from mmdet_led.models.utils.conv_fusion import (block_diagonal, embed_kernel,
                                                 folded_conv, is_foldable,
-                                                merged_group_norm)
+                                                merged_group_norm,
+                                                same_conv2d)
 
 
 def test_embed_kernel_places_dilated_taps():
@@ -27,6 +28,31 @@ def test_embed_kernel_places_dilated_taps():
         F.conv2d(x, w, padding=2, dilation=2))
     with pytest.raises(ValueError, match='spans 5 pixels'):
         embed_kernel(w, dilation=2, size=3)
+
+
+@pytest.mark.parametrize('size', [(1, 1), (2, 3), (3, 3), (6, 5)])
+@pytest.mark.parametrize('dilation,groups', [(1, 1), (2, 1), (1, 4)])
+def test_same_conv2d_equals_the_padded_conv(size, dilation, groups):
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, *size)
+    w = torch.randn(6 if groups == 1 else 4, 4 // groups, 5, 5)
+    b = torch.randn(w.size(0))
+    torch.testing.assert_close(
+        same_conv2d(x, w, b, dilation, groups),
+        F.conv2d(x, w, b, padding=2 * dilation, dilation=dilation,
+                 groups=groups))
+
+
+def test_same_conv2d_skips_taps_that_only_read_padding():
+    """On a 1x1 map only the centre tap is used: NaN elsewhere in the
+    kernel cannot reach the output."""
+    w = torch.full((1, 1, 3, 3), float('nan'))
+    w[0, 0, 1, 1] = 2.
+    out = same_conv2d(torch.full((1, 1, 1, 1), 3.), w, None)
+    assert out.item() == 6.
+    # with dilation 2 a 2x2 map is reached by the centre tap only too
+    x = torch.arange(4.).reshape(1, 1, 2, 2)
+    assert torch.equal(same_conv2d(x, w, None, dilation=2), 2 * x)
 
 
 def test_block_diagonal_layout():
@@ -50,7 +76,8 @@ def test_folded_conv_equals_conv_bn():
     with torch.no_grad():
         torch.testing.assert_close(
             F.relu(F.conv2d(x, weight, bias, padding=1)), module(x))
-    gn = ConvModule(3, 4, 3, norm_cfg=dict(type='GN', num_groups=2))
+    gn = ConvModule(3, 4, 3, padding=1,
+                    norm_cfg=dict(type='GN', num_groups=2))
     assert not is_foldable(gn) and is_foldable(gn, group_norm=True)
     assert folded_conv(gn)[2] is gn.norm
 
@@ -132,7 +159,7 @@ def test_fused_inference_equals_per_branch_layers(name):
         module.fused_inference = True
         out = module(feats, cls_maps, reg_maps)
     assert module._fused is not None
-    assert all(plan is not None for plan in module._fused[1])
+    assert all(plan is not None for plan in module._fused_plans())
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-6)
 
@@ -163,3 +190,8 @@ def test_fused_weights_follow_parameter_updates():
                                            .state_dict())
     out = module(feats, cls_maps, reg_maps)  # autograd on: per-branch path
     assert out[0].requires_grad
+
+
+def test_unpadded_conv_is_not_foldable():
+    """A conv that shrinks the map is not what same_conv2d computes."""
+    assert not is_foldable(ConvModule(3, 4, 3, padding=0))

@@ -14,7 +14,14 @@ from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
                                         c2f_decode)
 from ..utils.conv_fusion import (activation_of, folded_conv,
                                  fuse_plain_branches, fuse_separable_branches,
-                                 is_foldable)
+                                 is_foldable, is_same_padded, same_conv2d)
+
+
+def fused_key(tensors: Sequence[Tensor]) -> tuple:
+    """What changes when a tensor is updated in place (its version
+    counter) or gets new storage (``load_state_dict`` copies in place;
+    ``.to(device)`` moves)."""
+    return tuple((t.data_ptr(), t._version) for t in tensors)
 
 
 @MODELS.register_module()
@@ -113,8 +120,9 @@ class LEModule(BaseModule):
         self.richer_features = richer_features
         self.coarse_to_fine = coarse_to_fine
         self.fused_inference = fused_inference
-        # (key of the parameters they were built from, one plan per level)
-        self._fused: Optional[Tuple[tuple, List[Optional[dict]]]] = None
+        # (the parameters and buffers the fused weights were built from,
+        # their key, one plan per level)
+        self._fused: Optional[Tuple[list, tuple, List[Optional[dict]]]] = None
         per_level = [in_channels, cls_channels, reg_channels, num_base_priors]
         self.shared_levels = isinstance(in_channels, int)
         if self.shared_levels:
@@ -209,27 +217,29 @@ class LEModule(BaseModule):
     def _fused_plans(self) -> List[Optional[dict]]:
         """Fused weights per level (None where a level's layers do not
         allow fusing), rebuilt when the parameters changed."""
-        if torch.compiler.is_compiling() and self._fused is not None:
-            return self._fused[1]
-        key = tuple((t.data_ptr(), t._version)
-                    for t in [*self.parameters(), *self.buffers()])
-        if self._fused is None or self._fused[0] != key:
-            self._fused = (key, [
-                self._fuse_level(i) for i in range(len(self.fuse_convs))
-            ])
-        return self._fused[1]
+        if self._fused is not None:
+            if torch.compiler.is_compiling():
+                return self._fused[2]
+            tensors, key = self._fused[:2]
+            if fused_key(tensors) == key:
+                return self._fused[2]
+        tensors = [*self.parameters(), *self.buffers()]
+        self._fused = (tensors, fused_key(tensors), [
+            self._fuse_level(i) for i in range(len(self.fuse_convs))
+        ])
+        return self._fused[2]
 
     def _fuse_level(self, level: int) -> Optional[dict]:
         """The fused weights of one level (see the class docstring), None
         if its layers do not allow fusing."""
-        fuse = self.fuse_convs[level]
-        if not is_foldable(fuse, group_norm=True):
+        fuse, pred = self.fuse_convs[level], self.pred_convs[level]
+        if not (is_foldable(fuse, group_norm=True) and is_same_padded(pred)
+                and fuse.conv.groups == pred.groups == 1):
             return None
         plan = dict(
             fuse=folded_conv(fuse),
-            fuse_args=dict(padding=fuse.conv.padding),
             fuse_act=activation_of(fuse),
-            pred=self.pred_convs[level])
+            pred=pred)
         if not self.richer_features:
             return plan
         branches = [
@@ -245,14 +255,14 @@ class LEModule(BaseModule):
     def forward_fused(self, plan: dict, feat: Tensor, cls_score: Tensor,
                       bbox_pred: Tensor) -> Tensor:
         """One level's LE map through the fused weights of ``plan``; equal
-        to :meth:`forward_single` up to float rounding."""
+        to :meth:`forward_single` up to float rounding. Taps that only
+        read padding on this map size are skipped
+        (:func:`~mmdet_led.models.utils.conv_fusion.same_conv2d`)."""
         if self.richer_features:
             if plan['separable']:
                 x = torch.cat([feat, cls_score, bbox_pred], 1)
-                w, b = plan['dw']
                 x = plan['dw_act'](
-                    F.conv2d(x, w, b, padding=w.size(-1) // 2,
-                             groups=x.size(1)))
+                    same_conv2d(x, *plan['dw'], groups=x.size(1)))
                 split = plan['ctx_channels']
                 rf = torch.cat([
                     F.conv2d(x[:, :split], *plan['ctx_pw']),
@@ -260,8 +270,8 @@ class LEModule(BaseModule):
                 ], 1)
             else:
                 rf = torch.cat([
-                    F.conv2d(feat, *plan['ctx'], **plan['ctx_args']),
-                    F.conv2d(
+                    same_conv2d(feat, *plan['ctx'], **plan['ctx_args']),
+                    same_conv2d(
                         torch.cat([cls_score, bbox_pred], 1), *plan['cr'],
                         **plan['cr_args'])
                 ], 1)
@@ -269,10 +279,11 @@ class LEModule(BaseModule):
                     rf = plan['norm'](rf)
             feat = torch.cat([feat, plan['act'](rf)], 1)
         weight, bias, norm = plan['fuse']
-        x = F.conv2d(feat, weight, bias, **plan['fuse_args'])
+        x = same_conv2d(feat, weight, bias)
         if norm is not None:
             x = norm(x)
-        return plan['pred'](plan['fuse_act'](x))
+        pred = plan['pred']
+        return same_conv2d(plan['fuse_act'](x), pred.weight, pred.bias)
 
     def flatten(self, le_pred: Tensor) -> Tensor:
         """(N, A*3*K, H, W) or (A*3*K, H, W) -> (N, H*W*A, 3, K) / (H*W*A, 3, K).

@@ -10,13 +10,14 @@ import copy
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule, fuse_conv_bn
 from torch import Tensor, nn
 
 
 def is_foldable(module: ConvModule, group_norm: bool = False) -> bool:
-    """Whether ``module`` is conv -> BatchNorm (or no norm) -> activation
-    with zero padding, so that :func:`folded_conv` and
+    """Whether ``module`` is a size-preserving conv (:func:`is_same_padded`)
+    -> BatchNorm (or no norm) -> activation, so that :func:`folded_conv` and
     :func:`activation_of` reproduce its eval-mode output.
 
     Args:
@@ -30,8 +31,17 @@ def is_foldable(module: ConvModule, group_norm: bool = False) -> bool:
     return (isinstance(module, ConvModule)
             and tuple(module.order) == ('conv', 'norm', 'act')
             and not module.with_explicit_padding
-            and type(conv) is nn.Conv2d and conv.padding_mode == 'zeros'
+            and type(conv) is nn.Conv2d and is_same_padded(conv)
             and (not module.with_norm or isinstance(module.norm, norms)))
+
+
+def is_same_padded(conv: nn.Conv2d) -> bool:
+    """Whether ``conv`` is a stride-1, zero-padded, size-preserving conv
+    (padding ``dilation * (k // 2)``, k odd), as :func:`same_conv2d`
+    computes it."""
+    return (conv.padding_mode == 'zeros' and conv.stride == (1, 1)
+            and all(k % 2 == 1 and p == d * (k // 2) for k, p, d in zip(
+                conv.kernel_size, conv.padding, conv.dilation)))
 
 
 def folded_conv(
@@ -200,7 +210,8 @@ def fuse_plain_branches(
     if (not all(is_foldable(m, group_norm=True) for m in branches)
             or not same_activation(branches) or any(
                 getattr(cls_conv.conv, k) != getattr(reg_conv.conv, k)
-                for k in ('kernel_size', 'padding', 'dilation'))):
+                for k in ('kernel_size', 'dilation'))
+            or any(len(set(m.conv.dilation)) > 1 for m in branches)):
         return None
     convs = [folded_conv(m) for m in branches]
     norm = None
@@ -216,9 +227,51 @@ def fuse_plain_branches(
     return dict(
         separable=False,
         ctx=convs[0][:2],
-        ctx_args=dict(padding=ctx.conv.padding, dilation=ctx.conv.dilation),
+        ctx_args=dict(dilation=ctx.conv.dilation[0]),
         cr=(cr_weight, torch.cat([b for _, b, _ in convs[1:]])),
-        cr_args=dict(padding=cls_conv.conv.padding,
-                     dilation=cls_conv.conv.dilation, groups=groups),
+        cr_args=dict(dilation=cls_conv.conv.dilation[0], groups=groups),
         norm=norm,
         act=activation_of(ctx))
+
+
+def same_conv2d(x: Tensor,
+                weight: Tensor,
+                bias: Optional[Tensor],
+                dilation: int = 1,
+                groups: int = 1) -> Tensor:
+    """A zero-padded, size-preserving conv (padding ``dilation * (k // 2)``)
+    with only the taps that can reach ``x``.
+
+    On a map of height H a tap ``a * dilation`` rows from the centre
+    reads padding for every output once ``|a| * dilation > H - 1``; such
+    taps are cropped (same per width), so a 3x3 conv on a 1x1 map runs as
+    a 1x1 conv, and a depthwise one as a per-channel affine map. The result
+    is the full conv's, minus multiplications by zero.
+
+    Args:
+        x (Tensor): Input (N, C, H, W).
+        weight (Tensor): Kernels (O, C / groups, k, k), k odd.
+        bias (Tensor, optional): (O, ).
+        dilation (int): Dilation of the kernel.
+        groups (int): Conv groups.
+
+    Returns:
+        Tensor: (N, O, H, W).
+    """
+    reach = [
+        min(k // 2, (size - 1) // dilation)
+        for k, size in zip(weight.shape[-2:], x.shape[-2:])
+    ]
+    if reach != [k // 2 for k in weight.shape[-2:]]:
+        rows, cols = (slice(k // 2 - r, k // 2 + r + 1)
+                      for k, r in zip(weight.shape[-2:], reach))
+        weight = weight[..., rows, cols].contiguous()
+    if reach == [0, 0] and groups == x.size(1) == weight.size(0):
+        # a depthwise 1x1 conv is a per-channel affine map (and far faster
+        # that way than through the grouped conv kernels on a CPU)
+        scale = weight.view(1, -1, 1, 1)
+        return x * scale if bias is None else torch.addcmul(
+            bias.view(1, -1, 1, 1), x, scale)
+    return F.conv2d(x, weight, bias,
+                    padding=tuple(dilation * r for r in reach),
+                    dilation=dilation, groups=groups)
