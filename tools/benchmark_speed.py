@@ -41,6 +41,9 @@ Optional extras:
   ``ru_maxrss`` is recorded too but after fork + exec it also counts the
   parent's RSS at the fork), also over the RSS after the imports; on CUDA
   ``torch.cuda.max_memory_allocated``;
+* ``--unfused``: also the same LED (same weights) with its LE module's
+  per-branch layers at inference (``fused_inference=False``), in the same
+  interleaved rounds: what the fused inference path saves;
 * ``--onnx``: batch-1 latency of both models exported to ONNX (with their
   whole post-processing) on onnxruntime (CPU, ``--onnx-threads``) next to
   PyTorch's ``predict``, all four interleaved in this process
@@ -157,13 +160,18 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
     return t
 
 
-def _ops_cell(ops: Optional[dict]) -> str:
+#: The engine row of ``--unfused``: LED with its LE module's per-branch
+#: layers (``fused_inference=False``), eager.
+UNFUSED = 'eager, LE per-branch (unfused)'
+
+
+def _ops_cell(ops: Optional[dict], led: str = 'led') -> str:
     """``plain / LED`` non-view aten ops per image, head forward + post."""
     if not ops:
         return MISSING
     total = [
         ops[m]['head_forward']['compute'] + ops[m]['post']['compute']
-        for m in ('ssd', 'led')
+        for m in ('ssd', led)
     ]
     return ' / '.join(f'{n:g}' for n in total)
 
@@ -187,14 +195,18 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
                 f'{o["ratio_ort"]:.3f}', MISSING, floor
             ])
             continue
-        r = t if engine == 'eager' else t.get('compiled')
-        if not r:
+        led, suffix = 'led', ''
+        if engine == UNFUSED:
+            led, suffix = 'led_unfused', '_unfused'
+        r = t if engine in ('eager', UNFUSED) else t.get('compiled')
+        if not r or led not in r:
             continue
         rows.append([
             pair, f'{r["ssd"]["net_ms"]:.1f} / {r["ssd"]["full_ms"]:.1f}',
-            f'{r["led"]["net_ms"]:.1f} / {r["led"]["full_ms"]:.1f}',
-            f'{r["ratio_net"]:.3f}', f'{r["ratio_full"]:.3f}',
-            _ops_cell(t.get('ops')), floor
+            f'{r[led]["net_ms"]:.1f} / {r[led]["full_ms"]:.1f}',
+            f'{r["ratio_net" + suffix]:.3f}',
+            f'{r["ratio_full" + suffix]:.3f}',
+            _ops_cell(t.get('ops'), led), floor
         ])
     return rows
 
@@ -220,7 +232,7 @@ def render_markdown(results: dict) -> str:
                       for b in e['batches']}, key=int)
     parts = []
     for batch in batches:
-        for engine in ('eager', 'compiled', 'onnxruntime'):
+        for engine in ('eager', UNFUSED, 'compiled', 'onnxruntime'):
             rows = _engine_rows(results, batch, engine)
             if rows:
                 parts.append(f'**batch {batch}, {engine}**\n\n' + tabulate(
@@ -271,6 +283,12 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
     macs = {name: conv_macs(m, x) for name, m in models.items()}
     le_macs = sum(v for k, v in macs['led'].items() if '.le_module.' in k)
     led = models['led']
+    if args.unfused:
+        # the same LED (same weights) with its LE module's per-branch
+        # layers at inference too: what the fused path saves
+        models['led_unfused'] = build(led_cfg, args.device)
+        models['led_unfused'].load_state_dict(led.state_dict())
+        models['led_unfused'].bbox_head.le_module.fused_inference = False
     entry: Dict[str, Any] = dict(
         ssd_config=plain_cfg,
         led_config=led_cfg,
@@ -398,6 +416,11 @@ def parse_args() -> argparse.Namespace:
         help='also time both models exported to ONNX on onnxruntime vs '
         'PyTorch at batch 1 (CPU), interleaved')
     parser.add_argument('--onnx-threads', type=int, default=2)
+    parser.add_argument(
+        '--unfused',
+        action='store_true',
+        help='also time the same LED with its LE module\'s per-branch '
+        'layers at inference (fused_inference=False), interleaved')
     parser.add_argument(
         '--memory-child', nargs=4, help=argparse.SUPPRESS,
         metavar=('CONFIG', 'SIZE', 'BATCH', 'PASSES'))

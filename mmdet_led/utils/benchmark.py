@@ -226,8 +226,9 @@ def time_pair(models: Dict[str, nn.Module],
     (``predict``: forward + post-processing) of every model.
 
     Args:
-        models (dict): Name -> detector; ratios are ``led`` over ``ssd``
-            (the plain twin) when both are given.
+        models (dict): Name -> detector; ratios are ``led`` (and
+            ``led_unfused``, suffix ``_unfused``) over ``ssd`` (the plain
+            twin) when given.
         size (int): Square input size.
         batch (int): Images per call.
         runs (int): Timed rounds after ``warmup`` rounds.
@@ -271,9 +272,12 @@ def time_pair(models: Dict[str, nn.Module],
             'default',
             full=COMPILED_FULL)
     for res in [out] + ([out['compiled']] if compile else []):
-        if 'led' in res and 'ssd' in res:
-            res['ratio_net'] = res['led']['net_ms'] / res['ssd']['net_ms']
-            res['ratio_full'] = res['led']['full_ms'] / res['ssd']['full_ms']
+        for led, suffix in (('led', ''), ('led_unfused', '_unfused')):
+            if led in res and 'ssd' in res:
+                res['ratio_net' + suffix] = (res[led]['net_ms'] /
+                                             res['ssd']['net_ms'])
+                res['ratio_full' + suffix] = (res[led]['full_ms'] /
+                                              res['ssd']['full_ms'])
     return out
 
 

@@ -93,6 +93,22 @@ def test_render_markdown(results):
     assert bs.render_markdown(results) == EXPECTED_MD
 
 
+def test_render_markdown_unfused_table(results):
+    """``--unfused``: the same LED with per-branch LE layers, its own
+    table after the eager one, against the same plain timings."""
+    b1 = results['pairs']['cpu']['batches']['1']
+    b1['led_unfused'] = dict(net_ms=12.0, full_ms=14.0)
+    b1['ratio_net_unfused'], b1['ratio_full_unfused'] = 1.2, 1.12
+    b1['ops']['led_unfused'] = dict(head_forward=dict(compute=138),
+                                    post=dict(compute=204))
+    md = bs.render_markdown(results)
+    table = md.split('**batch 1, eager, LE per-branch (unfused)**\n\n')[1]
+    assert table.split('\n')[2] == (
+        '| cpu    | 10.0 / 12.5 | 12.0 / 14.0 | 1.200       | 1.120        '
+        '| 187 / 342       | 1.084       |')
+    assert md.index('LE per-branch') < md.index('batch 1, compiled')
+
+
 def test_render_markdown_gpu_eager_only(results):
     results['device'] = 'NVIDIA H200'
     del results['pairs']['cpu']
