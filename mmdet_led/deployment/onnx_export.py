@@ -123,6 +123,10 @@ def export_onnx(detector: nn.Module,
         graph = DetectionGraph(detector, input_shape, test_cfg)
         output_names = list(DETECTION_OUTPUTS)
     graph.eval()
+    with torch.no_grad():
+        # a first run builds what the model caches at inference (the LE
+        # module's fused weights), so the trace holds them as constants
+        graph(dummy)
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {n: {0: 'batch'} for n in ['input', *output_names]}

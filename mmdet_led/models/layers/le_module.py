@@ -262,7 +262,7 @@ class LEModule(BaseModule):
             if plan['separable']:
                 x = torch.cat([feat, cls_score, bbox_pred], 1)
                 x = plan['dw_act'](
-                    same_conv2d(x, *plan['dw'], groups=x.size(1)))
+                    same_conv2d(x, *plan['dw'], groups=plan['dw'][0].size(0)))
                 split = plan['ctx_channels']
                 rf = torch.cat([
                     F.conv2d(x[:, :split], *plan['ctx_pw']),
