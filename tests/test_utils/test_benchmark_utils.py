@@ -162,3 +162,14 @@ def test_conv_macs_counts_the_le_modules_per_branch_layers():
                      forward=lambda x: le([x], [x], [x]))
     assert sum(macs.values()) == 3 * 648 + 180 + 3888
     assert le.fused_inference
+
+
+def test_build_detector_initializes_every_layer():
+    """mmdet's L2Norm holds uninitialized memory until init_weights (its
+    configured value is 20): timing garbage (denormals) is not timing the
+    model."""
+    model = build_detector(str(REPO / 'configs/led/ssd300_vgg16_voc0712.py'),
+                           'cpu')
+    assert torch.equal(model.neck.l2_norm.weight,
+                       torch.full_like(model.neck.l2_norm.weight, 20.))
+    assert not model.training
