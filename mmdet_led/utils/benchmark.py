@@ -42,9 +42,16 @@ def build_detector(config: str, device: str) -> nn.Module:
     rest is initialized as configured (``init_weights``): some layers hold
     uninitialized memory until then (mmdet's ``L2Norm`` weight), and
     denormal garbage there slows SSD300's first head level tenfold.
+
+    The test ``score_thr`` is set to 0: untrained class scores sit near
+    the threshold (a focal-loss head's prior, 0.01, is under RetinaNet's
+    0.05), so the post-processing's load would depend on the random draw.
+    With 0 every prior competes: ``nms_pre`` per level and NMS run at full
+    load, the same for both models of a pair.
     """
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
+    cfg.model.test_cfg.score_thr = 0.
     model = MODELS.build(cfg.model)
     model.init_weights()
     return model.to(device).eval()

@@ -173,3 +173,5 @@ def test_build_detector_initializes_every_layer():
     assert torch.equal(model.neck.l2_norm.weight,
                        torch.full_like(model.neck.l2_norm.weight, 20.))
     assert not model.training
+    # every prior competes in the post-processing, whatever the draw
+    assert model.bbox_head.test_cfg.score_thr == 0
