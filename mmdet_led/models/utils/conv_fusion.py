@@ -246,8 +246,8 @@ def same_conv2d(x: Tensor,
     reads padding for every output once ``|a| * dilation > H - 1``; such
     taps are cropped (same per width), so a 3x3 conv on a 1x1 map runs as
     a 1x1 conv, and a depthwise one as a per-channel affine map. The result
-    is the full conv's, minus multiplications by zero. While tracing (ONNX
-    export, whose input size may be dynamic) every tap is kept.
+    is the full conv's, minus multiplications by zero. A trace (ONNX
+    export) records the taps of its input's size.
 
     Args:
         x (Tensor): Input (N, C, H, W).
@@ -259,12 +259,10 @@ def same_conv2d(x: Tensor,
     Returns:
         Tensor: (N, O, H, W).
     """
-    reach = [k // 2 for k in weight.shape[-2:]]
-    if not torch.jit.is_tracing():  # a trace (ONNX export) keeps every tap
-        reach = [
-            min(r, (size - 1) // dilation)
-            for r, size in zip(reach, x.shape[-2:])
-        ]
+    reach = [
+        min(k // 2, (int(size) - 1) // dilation)
+        for k, size in zip(weight.shape[-2:], x.shape[-2:])
+    ]
     if reach != [k // 2 for k in weight.shape[-2:]]:
         rows, cols = (slice(k // 2 - r, k // 2 + r + 1)
                       for k, r in zip(weight.shape[-2:], reach))
