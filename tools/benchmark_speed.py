@@ -66,6 +66,7 @@ Example::
         --markdown speed_pairs.md
 """
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -286,8 +287,7 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
     if args.unfused:
         # the same LED (same weights) with its LE module's per-branch
         # layers at inference too: what the fused path saves
-        models['led_unfused'] = build(led_cfg, args.device)
-        models['led_unfused'].load_state_dict(led.state_dict())
+        models['led_unfused'] = copy.deepcopy(led)
         models['led_unfused'].bbox_head.le_module.fused_inference = False
     entry: Dict[str, Any] = dict(
         ssd_config=plain_cfg,

@@ -120,13 +120,14 @@ def export_onnx(detector: nn.Module,
         with torch.no_grad():
             output_names = graph.output_names(graph.head_outputs(dummy))
     else:
-        graph = DetectionGraph(detector, input_shape, test_cfg)
+        graph = DetectionGraph(detector, input_shape, test_cfg).eval()
         output_names = list(DETECTION_OUTPUTS)
+        with torch.no_grad():
+            # a first run builds what the model caches at inference (the LE
+            # module's fused weights), so the trace holds them as constants
+            # (the raw branch's run above did the same)
+            graph(dummy)
     graph.eval()
-    with torch.no_grad():
-        # a first run builds what the model caches at inference (the LE
-        # module's fused weights), so the trace holds them as constants
-        graph(dummy)
     dynamic_axes = None
     if dynamic_batch:
         dynamic_axes = {n: {0: 'batch'} for n in ['input', *output_names]}
