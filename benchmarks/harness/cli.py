@@ -62,8 +62,10 @@ from typing import List, Optional
 from .common import ROOT, log, rel
 from .graph import Bench
 from .jobs import job_runs, run_jobs, run_parts, select
-from .registry import (BOOTSTRAP_SAMPLES, QUICK, REGISTRY_NAMES,
-                       REGISTRY_SETTINGS, SPLITS, UNIT, get_registry)
+from .heads_report import write_heads_report
+from .registry import (BOOTSTRAP_SAMPLES, HEADS_COMPARISONS, QUICK,
+                       REGISTRY_NAMES, REGISTRY_SETTINGS, SPLITS, UNIT,
+                       get_registry)
 from .report import fmt, write_report
 
 
@@ -102,8 +104,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--registry',
         choices=REGISTRY_NAMES,
         default='cpu',
-        help='which runs: the CPU recipe (default), the VGG16 pair for a '
-        'GPU, or recipe search v15/v16 on train -> val (use their own '
+        help='which runs: the CPU recipe (default), the FPN-head comparison '
+        '(heads: LED-RetinaNet/LED-FCOS vs their twins, ATSS, GFL; results '
+        'in benchmarks/heads/ by default), the VGG16 pair for a GPU, or '
+        'recipe search v15/v16 on train -> val (use their own '
         '--results-dir)')
     parser.add_argument(
         '--setting',
@@ -184,8 +188,16 @@ def bench_from_args(args: argparse.Namespace) -> Bench:
         results_dir=args.results_dir,
         work_root=args.work_root,
         registry=get_registry(args.registry))
+    if args.registry == 'heads':
+        kw.update(
+            comparisons=HEADS_COMPARISONS,
+            results_dir=args.results_dir
+            or osp.join(ROOT, 'benchmarks', 'heads', 'results'),
+            work_root=args.work_root
+            or osp.join(ROOT, 'work_dirs', 'benchmark_heads'))
     if args.quick:
-        root = osp.join(ROOT, 'work_dirs', 'benchmark_quick')
+        root = osp.join(ROOT, 'work_dirs', 'benchmark_quick' +
+                        ('_heads' if args.registry == 'heads' else ''))
         toy = osp.join(root, 'toy_voc')
         if not osp.isfile(osp.join(toy, 'VOC2007', 'ImageSets', 'Main',
                                    'test.txt')):
@@ -253,7 +265,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f'session: {(time.time() - t0) / 60:.1f} min; ' +
             (', '.join(f'{k}: {v}' for k, v in ran.items()) if ran else
              'nothing to do' if outcome else 'no part selected'))
-    summary = write_report(bench)
+    summary = (write_heads_report if bench.comparisons else write_report)(
+        bench)
     log(f'wrote {rel(osp.join(bench.results_dir, "summary.json"))} and '
         f'{rel(bench.readme)}')
     for t in summary['targets']:

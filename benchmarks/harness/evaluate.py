@@ -14,7 +14,7 @@ import os
 import os.path as osp
 import pickle
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ from .meta import base_meta
 METRIC_DEFINITIONS = dict(
     mAP50='VOC2007 11-point mAP at IoU 0.5 (the paper metric), percent',
     AP70='VOC2007 11-point mAP at IoU 0.7, percent',
+    AP75='VOC2007 11-point mAP at IoU 0.75, percent',
     AP='mean over IoU 0.50:0.05:0.95 of the all-point (area) mAP with VOC '
     'matching rules (difficult objects ignored); COCO-style, not COCO '
     'evaluation; percent')
@@ -137,9 +138,18 @@ def variant_cfg(base_cfg: Any, **updates) -> Any:
     return cfg
 
 
+def accuracy_metrics(matches: Any,
+                     weights: Optional[np.ndarray] = None) -> dict:
+    """The benchmark's metrics (:func:`voc_metrics`: mAP50, AP70, AP) plus
+    ``AP75``, the 11-point mAP at IoU 0.75, per weight row (fractions)."""
+    return dict(
+        voc_metrics(matches, weights),
+        AP75=weighted_map(matches, weights, 0.75, '11points'))
+
+
 def metrics_percent(matches) -> Dict[str, float]:
-    """mAP50, AP70 and AP of VOC matches, in percent."""
-    return {k: pct(v[0]) for k, v in voc_metrics(matches).items()}
+    """mAP50, AP70, AP and AP75 of VOC matches, in percent."""
+    return {k: pct(v[0]) for k, v in accuracy_metrics(matches).items()}
 
 
 def per_class_ap50(matches, classes: Sequence[str]) -> Dict[str, Any]:

@@ -18,7 +18,7 @@ from mmengine.config import Config
 from mmdet_led.engine.init_from import step1_iter
 from mmdet_led.utils.schedule import scale_schedule
 from .analyses import (part_ablation, part_calibration, part_ci,
-                       part_scoring, part_sweep)
+                       part_heads, part_scoring, part_sweep)
 from .common import (ROOT, fingerprint, git_commit, innermost_dataset,
                      jsonable, read_json)
 from .evaluate import part_eval
@@ -68,9 +68,11 @@ class Part:
 
 
 def expand_runs(seeds: Sequence[int],
-                registry: Optional[Dict[str, dict]] = None) -> List[RunSpec]:
+                registry: Optional[Dict[str, dict]] = None,
+                first: Sequence[str] = ('ssd', 'led')) -> List[RunSpec]:
     """Registry entries x seeds, ordered so that partial sessions finish
-    paired SSD/LED seeds first, then the sweep run, then the ablations."""
+    the seeds of the compared models (``first``: SSD and LED) together,
+    then the sweep run, then the ablations."""
     registry = RUNS if registry is None else registry
     specs = {}
     for key, entry in registry.items():
@@ -92,7 +94,7 @@ def expand_runs(seeds: Sequence[int],
             for s in run_seeds
         ]
     ordered = []
-    paired = [k for k in ('ssd', 'led') if k in specs]
+    paired = [k for k in first if k in specs]
     for i in range(max((len(specs[k]) for k in paired), default=0)):
         for k in paired:
             if i < len(specs[k]):
@@ -141,6 +143,9 @@ class Bench:
         bootstrap: Bootstrap resamples of the ``ci`` part.
         speed_args: ``tools/benchmark_speed.py`` arguments.
         registry: The runs (default: the CPU benchmark's).
+        comparisons: Differences ``(A, B)`` of registry keys to report
+            instead of the CPU benchmark's LED-vs-SSD analyses: one
+            aggregate part ``heads`` (``--registry heads``).
     """
 
     def __init__(self,
@@ -156,7 +161,9 @@ class Bench:
                  quick: bool = False,
                  bootstrap: int = BOOTSTRAP_SAMPLES,
                  speed_args: Optional[List[str]] = None,
-                 registry: Optional[Dict[str, dict]] = None) -> None:
+                 registry: Optional[Dict[str, dict]] = None,
+                 comparisons: Optional[Sequence[Tuple[str, str]]] = None
+                 ) -> None:
         self.seeds = list(seeds)
         self.quick = quick
         self.results_dir = results_dir or osp.join(ROOT, 'benchmarks',
@@ -182,7 +189,10 @@ class Bench:
         #: directory that result paths (checkpoints, raw files) are
         #: relative to
         self.root = ROOT
-        self.runs = expand_runs(self.seeds, self.registry)
+        self.comparisons = [tuple(c) for c in comparisons or []]
+        self.runs = expand_runs(
+            self.seeds, self.registry,
+            first=self.compared_keys if self.comparisons else ('ssd', 'led'))
         self.parts = self._build_parts()
         self._commit = None
 
@@ -217,6 +227,12 @@ class Bench:
     def run_named(self, name: str) -> RunSpec:
         return next(r for r in self.runs if r.name == name)
 
+    @property
+    def compared_keys(self) -> List[str]:
+        """Registry keys of :attr:`comparisons`, in registry order."""
+        named = {k for pair in self.comparisons for k in pair}
+        return [k for k in self.registry if k in named]
+
     def done_runs(self, key: str) -> List[RunSpec]:
         """Runs of ``key`` whose ``eval/<run>`` has a result."""
         return [
@@ -242,6 +258,13 @@ class Bench:
         def evals(key):
             return [f'eval/{r.name}' for r in self.runs_of(key)]
 
+        if self.comparisons:
+            parts['heads'] = Part(
+                'heads',
+                part_heads,
+                deps=[e for k in self.compared_keys for e in evals(k)],
+                aggregate=True)
+            return parts
         if self.runs_of('led-trainsplit'):
             parts['sweep'] = Part(
                 'sweep', part_sweep, deps=evals('led-trainsplit')[:1])

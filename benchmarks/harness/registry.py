@@ -16,7 +16,9 @@ trained by ``train/<run>`` and evaluated by ``eval/<run>``. Entry fields:
 
 :func:`get_registry` names them: ``cpu`` (the benchmark), ``vgg16`` (the
 paper's pair for a GPU) and the recipe searches ``v15``/``v16``
-(:func:`recipe_search_runs`; their history is in ``benchmarks/HISTORY.md``).
+(:func:`recipe_search_runs`; their history is in ``benchmarks/HISTORY.md``)
+and ``heads`` (LE on RetinaNet and FCOS against their plain twins and
+MMDetection's quality heads ATSS and GFL, :data:`HEADS_RUNS`).
 """
 from typing import Any, Dict
 
@@ -145,6 +147,65 @@ VGG16_RUNS: Dict[str, dict] = {
 }
 
 
+#: The FPN-head comparison (``--registry heads``): LED-RetinaNet and
+#: LED-FCOS, each started from its plain twin's step 1 like the CPU LED from
+#: its SSD, and MMDetection's own quality heads on the same backbone, neck,
+#: data and schedule as rivals: ATSS (centerness) and GFL (quality in the
+#: class score).
+HEADS_RUNS: Dict[str, dict] = {
+    'retinanet':
+    dict(
+        config='configs/led/retinanet/'
+        'retinanet_efficientnetlite0_fpn_192_voc07_cpu.py',
+        desc='RetinaNet, EfficientNet-Lite0 + FPN 192 (ImageNet)'),
+    'led-retinanet':
+    dict(
+        config='configs/led/retinanet/'
+        'led-retinanet_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='retinanet',
+        desc='LED-RetinaNet: RetinaNet with LEDRetinaHead'),
+    'fcos':
+    dict(
+        config='configs/led/fcos/fcos_efficientnetlite0_fpn_192_voc07_cpu.py',
+        desc='FCOS (centerness), EfficientNet-Lite0 + FPN 192'),
+    'led-fcos':
+    dict(
+        config='configs/led/fcos/'
+        'led-fcos_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='fcos',
+        desc='LED-FCOS: FCOS with LEDFCOSHead (centerness kept)'),
+    'atss':
+    dict(
+        config='configs/led/atss/atss_efficientnetlite0_fpn_192_voc07_cpu.py',
+        desc='ATSS (centerness), EfficientNet-Lite0 + FPN 192'),
+    'gfl':
+    dict(
+        config='configs/led/gfl/gfl_efficientnetlite0_fpn_192_voc07_cpu.py',
+        desc='GFL (quality focal loss), EfficientNet-Lite0 + FPN 192'),
+}
+#: Differences ``(A, B)`` (A - B) the ``heads`` part bootstraps.
+HEADS_COMPARISONS = [('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
+                     ('led-retinanet', 'atss'), ('led-retinanet', 'gfl'),
+                     ('led-fcos', 'atss'), ('led-fcos', 'gfl')]
+#: Targets of the comparison: (A, B, metric, at least), judged on the
+#: two-level interval of A - B.
+HEADS_TARGETS = [
+    ('led-retinanet', 'retinanet', 'AP', 2.0),
+    ('led-retinanet', 'retinanet', 'AP75', 3.0),
+    ('led-fcos', 'fcos', 'AP', 2.0),
+    ('led-fcos', 'fcos', 'AP75', 3.0),
+    ('led-retinanet', 'atss', 'AP', 0.0),
+    ('led-retinanet', 'gfl', 'AP', 0.0),
+    ('led-fcos', 'atss', 'AP', 0.0),
+    ('led-fcos', 'gfl', 'AP', 0.0),
+]
+#: LED keys of the comparison and their pair in ``tools/benchmark_speed.py``
+#: (the LE latency targets read ``benchmarks/results/le_cost_eager.json``).
+HEADS_SPEED_PAIRS = {'led-retinanet': 'retinanet', 'led-fcos': 'fcos'}
+#: LED / plain batch-1 latency the LE cost may reach (network and full).
+HEADS_LATENCY_TARGET = 1.10
+
+
 def le_lr_mult(mult: float) -> dict:
     """``--cfg-options`` giving LED's LE module ``mult`` times the LR."""
     return {
@@ -187,7 +248,7 @@ def recipe_search_runs(version: int) -> Dict[str, dict]:
 
 
 #: ``--registry`` names.
-REGISTRY_NAMES = ('cpu', 'v15', 'v16', 'vgg16')
+REGISTRY_NAMES = ('cpu', 'heads', 'v15', 'v16', 'vgg16')
 
 
 def get_registry(name: str) -> Dict[str, dict]:
@@ -196,6 +257,8 @@ def get_registry(name: str) -> Dict[str, dict]:
         return RUNS
     if name == 'vgg16':
         return VGG16_RUNS
+    if name == 'heads':
+        return HEADS_RUNS
     if name in ('v15', 'v16'):
         return recipe_search_runs(int(name[1:]))
     raise ValueError(f'unknown registry {name!r}: {REGISTRY_NAMES}')

@@ -435,12 +435,9 @@ def _oneline(text: str) -> str:
     return ' '.join(line.strip() for line in text.strip().split('\n'))
 
 
-def render_report(*args, **kwargs) -> str:
-    """The report text (pure: no I/O); arguments of :func:`report_context`.
-
-    ``setting``: (title suffix, constraints paragraph) of a setting other
-    than the CPU recipe's (:data:`~.registry.REGISTRY_SETTINGS`).
-    """
+def render(template: str, **context: Any) -> str:
+    """``templates/<template>`` rendered with ``context`` (pure: no I/O);
+    ``table`` and the ``oneline`` filter are there for every template."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
@@ -449,8 +446,16 @@ def render_report(*args, **kwargs) -> str:
         keep_trailing_newline=True)
     env.filters['oneline'] = _oneline
     env.globals['table'] = table
-    return env.get_template('report.md.j2').render(
-        **report_context(*args, **kwargs))
+    return env.get_template(template).render(**context)
+
+
+def render_report(*args, **kwargs) -> str:
+    """The report text (pure: no I/O); arguments of :func:`report_context`.
+
+    ``setting``: (title suffix, constraints paragraph) of a setting other
+    than the CPU recipe's (:data:`~.registry.REGISTRY_SETTINGS`).
+    """
+    return render('report.md.j2', **report_context(*args, **kwargs))
 
 
 def write_report(bench: Any) -> dict:

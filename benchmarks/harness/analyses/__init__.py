@@ -4,10 +4,11 @@ ablation rows and the bootstrap confidence intervals."""
 from .ablation import part_ablation
 from .calibration import part_calibration
 from .ci import part_ci
+from .heads import part_heads
 from .scoring import part_scoring, scoring_variants
 from .sweep import part_sweep
 
 __all__ = [
-    'part_ablation', 'part_calibration', 'part_ci', 'part_scoring',
-    'part_sweep', 'scoring_variants'
+    'part_ablation', 'part_calibration', 'part_ci', 'part_heads',
+    'part_scoring', 'part_sweep', 'scoring_variants'
 ]

@@ -48,13 +48,15 @@ def config_mode(bench: Any, run: Any) -> str:
     return mode if mode in SCORE_MODES else 'gaussian'
 
 
-def seed_mean(runs: Sequence[Any], name: str,
-              store: Dict[str, Dict[str, dict]]) -> Dict[str, np.ndarray]:
+def seed_mean(runs: Sequence[Any],
+              name: str,
+              store: Dict[str, Dict[str, dict]],
+              metrics: Sequence[str] = METRICS) -> Dict[str, np.ndarray]:
     """Per metric, the mean over ``runs`` of ``store[run][name][metric]``
     (a number or an array of resamples)."""
     return {
         k: np.mean([store[r.name][name][k] for r in runs], axis=0)
-        for k in METRICS
+        for k in metrics
     }
 
 
@@ -65,19 +67,23 @@ def paired_by_seed(runs_a: Sequence[Any],
     return [(a, by_seed[a.seed]) for a in runs_a if a.seed in by_seed]
 
 
-def difference(samples: dict, point: dict, runs_a: Sequence[Any],
-               mode_a: str, runs_b: Sequence[Any],
-               mode_b: str) -> Dict[str, dict]:
+def difference(samples: dict,
+               point: dict,
+               runs_a: Sequence[Any],
+               mode_a: str,
+               runs_b: Sequence[Any],
+               mode_b: str,
+               metrics: Sequence[str] = METRICS) -> Dict[str, dict]:
     """Per metric, in AP points: the estimate, the per-image 95% percentile
     interval and fraction of resamples <= 0 of seed-mean A minus seed-mean
     B, and (:func:`two_level`) those of the two-level bootstrap."""
-    a, b = seed_mean(runs_a, mode_a, samples), seed_mean(runs_b, mode_b,
-                                                         samples)
-    pa, pb = seed_mean(runs_a, mode_a, point), seed_mean(runs_b, mode_b,
-                                                         point)
+    a = seed_mean(runs_a, mode_a, samples, metrics)
+    b = seed_mean(runs_b, mode_b, samples, metrics)
+    pa = seed_mean(runs_a, mode_a, point, metrics)
+    pb = seed_mean(runs_b, mode_b, point, metrics)
     pairs = paired_by_seed(runs_a, runs_b)
     out = {}
-    for k in METRICS:
+    for k in metrics:
         d = 100 * (np.asarray(a[k]) - np.asarray(b[k]))
         low, high = percentile_interval(d, 0.95)
         out[k] = dict(

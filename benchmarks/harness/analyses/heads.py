@@ -1,0 +1,124 @@
+"""``heads``: LE on FPN heads against their plain twins and MMDetection's
+quality heads (``--registry heads``).
+
+One aggregate part over the evaluated runs of every compared model:
+
+* per difference ``A - B`` of the bench's ``comparisons``, the same
+  intervals as ``ci`` (per image, and two-level over seed-paired runs and
+  test images) of COCO-style AP, mAP@0.5, AP@0.7 and AP@0.75;
+* per run, the calibration of its pre-NMS candidates: Pearson and Spearman
+  correlation of the final confidence, and for LED heads of ``conf_cls``
+  and ``conf_loc``, with the true IoU (as the ``calibration`` part).
+"""
+import time
+from typing import Any, Dict, List
+
+import numpy as np
+
+from mmdet_led.evaluation.functional import (bootstrap_weights,
+                                             correlation_table)
+from ..common import log, mean_or_none
+from ..evaluate import RunData, accuracy_metrics
+from ..meta import base_meta
+from ..registry import BOOTSTRAP_SEED
+from .calibration import DEFINITION, run_candidates
+from .ci import difference
+
+#: The comparison's metrics, headline first.
+METRICS = ('AP', 'mAP50', 'AP70', 'AP75')
+#: Signals correlated with the true IoU (those a run's candidates have).
+SIGNALS = ('conf_final', 'conf_cls', 'conf_loc')
+
+
+def run_calibration(data: RunData) -> Dict[str, Any]:
+    """Correlations of a run's pre-NMS candidate signals with their true
+    IoU."""
+    cands = run_candidates(data)
+    true = np.concatenate([c['true_iou'] for c in cands])
+    values = {
+        s: np.concatenate([c[s] for c in cands])
+        for s in SIGNALS if s in cands[0]
+    }
+    return dict(
+        num_dets=int(true.size),
+        mean_true_iou=float(true.mean()) if true.size else None,
+        correlations=correlation_table(values, true))
+
+
+def mean_correlations(per_run: Dict[str, dict],
+                      names: List[str]) -> Dict[str, dict]:
+    """Per signal, the mean Pearson/Spearman over the runs ``names``."""
+    return {
+        s: {
+            k: mean_or_none([
+                per_run[n]['correlations'].get(s, {}).get(k) for n in names
+            ])
+            for k in ('pearson', 'spearman')
+        }
+        for s in SIGNALS
+    }
+
+
+def part_heads(bench: Any, part: Any) -> dict:
+    """Differences with their intervals, and calibration, of the compared
+    models."""
+    started = time.time()
+    runs = {k: bench.done_runs(k) for k in bench.compared_keys}
+    samples: Dict[str, Dict[str, dict]] = {}
+    point: Dict[str, Dict[str, dict]] = {}
+    calibration: Dict[str, dict] = {}
+    img_ids = weights = None
+    for run in (r for key_runs in runs.values() for r in key_runs):
+        data = RunData(bench, run)
+        if img_ids is None:
+            img_ids = data.raw['img_ids']
+            weights = bootstrap_weights(
+                len(img_ids), bench.bootstrap, BOOTSTRAP_SEED)
+        elif data.raw['img_ids'] != img_ids:
+            raise RuntimeError(f'{run.name}: other test images than the rest')
+        matches = data.matches()
+        samples[run.name] = {'default': accuracy_metrics(matches, weights)}
+        point[run.name] = {
+            'default': {k: float(v[0])
+                        for k, v in accuracy_metrics(matches).items()}
+        }
+        calibration[run.name] = dict(model=run.key, **run_calibration(data))
+        log(f'heads: {run.name} bootstrapped and calibrated')
+    diffs: Dict[str, dict] = {}
+    for a, b in bench.comparisons:
+        if not (runs[a] and runs[b]):
+            continue
+        for k, d in difference(samples, point, runs[a], 'default', runs[b],
+                               'default', METRICS).items():
+            diffs[f'{a}-{b}/{k}'] = d
+    models = {
+        key: dict(
+            runs=[r.name for r in key_runs],
+            metrics={
+                k: [100 * point[r.name]['default'][k] for r in key_runs]
+                for k in METRICS
+            },
+            calibration=mean_correlations(calibration,
+                                          [r.name for r in key_runs]))
+        for key, key_runs in runs.items()
+    }
+    return base_meta(
+        bench,
+        part,
+        started,
+        runs=list(point),
+        seeds=sorted({r.seed
+                      for key_runs in runs.values() for r in key_runs}),
+        config={k: bench.registry[k]['config']
+                for k in bench.compared_keys},
+        method=(f'percentile bootstrap, {bench.bootstrap} resamples of the '
+                f'{len(img_ids or [])} test images (seed {BOOTSTRAP_SEED}), '
+                'paired by image; differences of seed means in AP points. '
+                'Two-level: each resample also draws the seed-paired runs '
+                '(seed s of A with seed s of B) with replacement'),
+        calibration_definition=DEFINITION,
+        num_images=len(img_ids or []),
+        samples=bench.bootstrap,
+        models=models,
+        per_run_calibration=calibration,
+        differences=diffs)

@@ -1,0 +1,167 @@
+"""The FPN-head comparison (``--registry heads``): its part graph, targets,
+latency ratios and report, on constructed results."""
+import json
+
+import numpy as np
+from harness_fixtures import make_bench
+
+from benchmarks.harness.analyses.ci import difference
+from benchmarks.harness.heads_report import (heads_targets, latency_ratios,
+                                             make_heads_summary,
+                                             seed_mean_sd,
+                                             write_heads_report)
+from benchmarks.harness.registry import (HEADS_COMPARISONS, HEADS_RUNS,
+                                         HEADS_TARGETS)
+from mmdet_led.engine import twin_mismatch
+
+
+def heads_bench(tmp_path, seeds=(0, 1)):
+    return make_bench(
+        tmp_path, seeds=seeds, registry=HEADS_RUNS,
+        comparisons=HEADS_COMPARISONS)
+
+
+def test_heads_graph_pairs_seeds_and_twins(tmp_path):
+    bench = heads_bench(tmp_path)
+    assert bench.compared_keys == [
+        'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'gfl'
+    ]
+    trains = [p for p in bench.parts if p.startswith('train/')]
+    # every model's seed 0 before any seed 1, twins before their LED head
+    assert trains[:6] == [f'train/{k}_s0' for k in bench.compared_keys]
+    assert trains[6:] == [f'train/{k}_s1' for k in bench.compared_keys]
+    assert bench.parts['train/led-fcos_s1'].deps == ['train/fcos_s1']
+    assert bench.parts['train/gfl_s1'].deps == []
+    assert bench.parts['heads'].aggregate
+    assert sorted(bench.parts['heads'].deps) == sorted(
+        f'eval/{k}_s{s}' for k in bench.compared_keys for s in (0, 1))
+    # none of the CPU benchmark's LED-vs-SSD parts
+    assert not {'ci', 'scoring', 'calibration', 'speed', 'sweep'} & set(
+        bench.parts)
+    # an LED head resumes from its twin's step 1: the configs agree on it
+    for led, twin in (('led-retinanet', 'retinanet'), ('led-fcos', 'fcos')):
+        assert twin_mismatch(
+            bench.build_config(bench.run_named(f'{twin}_s0')),
+            bench.build_config(bench.run_named(f'{led}_s0'))) == []
+
+
+def test_difference_of_chosen_metrics():
+    """A - B per metric, here by hand: seed means 0.30 - 0.20 and per seed
+    (0.3 - 0.2, 0.3 - 0.2) in AP points."""
+
+    class Run:
+
+        def __init__(self, name, seed):
+            self.name, self.seed = name, seed
+
+    a, b = [Run('a_s0', 0), Run('a_s1', 1)], [Run('b_s0', 0), Run('b_s1', 1)]
+    point = {
+        r.name: {'default': dict(AP75=v)}
+        for r, v in zip(a + b, (0.3, 0.3, 0.2, 0.2))
+    }
+    samples = {
+        n: {'default': dict(AP75=np.full(50, v['default']['AP75']))}
+        for n, v in point.items()
+    }
+    d = difference(samples, point, a, 'default', b, 'default', ('AP75', ))
+    assert list(d) == ['AP75']
+    assert np.isclose(d['AP75']['estimate'], 10.0)
+    assert np.allclose(d['AP75']['ci95'], [10.0, 10.0])
+    assert np.allclose(d['AP75']['ci95_two_level'], [10.0, 10.0])
+    assert d['AP75']['num_seeds'] == 2
+    assert np.allclose(list(d['AP75']['per_seed'].values()), [10.0, 10.0])
+
+
+def le_cost_file(tmp_path):
+    path = tmp_path / 'le_cost.json'
+    b1 = dict(ratio_net=1.168, ratio_full=1.386)
+    path.write_text(json.dumps(dict(
+        device='CPU x', date='2026-12-05',
+        pairs=dict(
+            retinanet=dict(gmacs=dict(ssd=0.5, led=0.6),
+                           batches={'1': b1}),
+            fcos=dict(gmacs=dict(ssd=0.4, led=0.42),
+                      batches={'1': dict(ratio_net=1.09,
+                                         ratio_full=1.10)})))))
+    return str(path)
+
+
+def test_latency_ratios_and_their_floor(tmp_path):
+    lat = latency_ratios(le_cost_file(tmp_path))
+    assert lat['led-retinanet']['pair'] == 'retinanet'
+    assert np.isclose(lat['led-retinanet']['mac_floor'], 1.2)
+    assert np.isclose(lat['led-fcos']['mac_floor'], 1.05)
+    assert latency_ratios(str(tmp_path / 'none.json')) == {}
+
+
+def test_targets_judged_on_the_two_level_interval(tmp_path):
+    diff = {
+        # met: all of the interval >= +2.0
+        'led-retinanet-retinanet/AP': dict(
+            estimate=2.6, ci95=[2.2, 3.0], ci95_two_level=[2.1, 3.1],
+            num_seeds=5),
+        # unresolved: the interval straddles +3.0
+        'led-retinanet-retinanet/AP75': dict(
+            estimate=3.1, ci95=[2.5, 3.7], ci95_two_level=[2.0, 4.0],
+            num_seeds=5),
+        # missed: all of it below 0
+        'led-fcos-gfl/AP': dict(
+            estimate=-1.0, ci95=[-1.5, -0.5], ci95_two_level=[-1.8, -0.2],
+            num_seeds=5),
+        # no seed pairs: pending
+        'led-fcos-atss/AP': dict(estimate=0.5, ci95=[0.1, 0.9]),
+    }
+    targets = heads_targets(dict(heads=dict(differences=diff)), [0],
+                            latency_ratios(le_cost_file(tmp_path)))
+    status = {t['name'].split(' (')[0]: t['status'] for t in targets}
+    assert status['led-retinanet - retinanet AP@[.5:.95]'] == 'met'
+    assert status['led-retinanet - retinanet AP@0.75'] == 'unresolved'
+    assert status['led-fcos - gfl AP@[.5:.95]'] == 'missed'
+    assert status['led-fcos - atss AP@[.5:.95]'] == 'pending'
+    assert status['led-fcos - fcos AP@[.5:.95]'] == 'pending'
+    lat = {t['name']: t['status'] for t in targets if 'latency' in t['name']}
+    assert lat == {
+        'led-retinanet / plain twin batch-1 CPU latency (net)': 'missed',
+        'led-retinanet / plain twin batch-1 CPU latency (full)': 'missed',
+        'led-fcos / plain twin batch-1 CPU latency (net)': 'met',
+        'led-fcos / plain twin batch-1 CPU latency (full)': 'met',
+    }
+    assert len(targets) == len(HEADS_TARGETS) + 4
+
+
+def test_seed_mean_sd():
+    assert seed_mean_sd([None, None]) == (None, None, 0)
+    assert seed_mean_sd([1.0, None]) == (1.0, None, 1)
+    mean, sd, n = seed_mean_sd([1.0, 3.0, None])
+    assert (mean, n) == (2.0, 2) and np.isclose(sd, np.sqrt(2))
+
+
+def test_report_from_results_and_from_nothing(tmp_path):
+    bench = heads_bench(tmp_path)
+    empty = write_heads_report(bench)
+    text = (tmp_path / 'README.md').read_text()
+    assert all(t['status'] == 'pending' for t in empty['targets']
+               if 'latency' not in t['name'])
+    assert 'Pending: the `heads` part' in text
+    results = tmp_path / 'results'
+    for i, key in enumerate(bench.compared_keys):
+        for s in (0, 1):
+            m = dict(AP=10.0 + i + s, mAP50=20.0 + i, AP70=8.0, AP75=6.0 + s)
+            (results / f'eval_{key}_s{s}.json').write_text(
+                json.dumps(dict(metrics=m)))
+            (results / f'train_{key}_s{s}.json').write_text(
+                json.dumps(dict(train_minutes=25.0 + s, max_iters=1152,
+                                batch_size=16)))
+    summary = make_heads_summary(
+        {f'eval_gfl_s{s}': dict(metrics=dict(AP=1.0 + s)) for s in (0, 1)},
+        bench)
+    assert summary['models']['gfl']['AP'] == [1.0, 2.0]
+    assert summary['models']['atss']['AP'] == [None, None]
+    write_heads_report(bench)
+    text = (tmp_path / 'README.md').read_text()
+    # led-retinanet is the second model: AP 11.0 / 12.0, mean 11.50 (SD
+    # 0.71); minutes 25.0 / 26.0
+    assert '| led-retinanet | 2/2 | 11.50 (0.71) | 21.00 (0.00) | 8.00 ' \
+        '(0.00) | 6.50 (0.71) | 25.5 |' in text
+    assert '| gfl | 1 | 16.00 | 25.00 | 8.00 | 7.00 | 26.0 |' in text
+    assert '1152 iterations at batch 16' in text
