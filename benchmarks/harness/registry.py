@@ -303,6 +303,9 @@ ABLATION_ROWS = [
 #: LE scoring grid evaluated on val (LED trained on train.txt).
 SWEEP_LAMBDAS = (0.4, 0.6, 0.8, 1.0)
 SWEEP_SIGMAS = (0.5, 1.0, 2.0)
+#: Exponents ``a`` of score_mode 'power' (``cls ** (1 - a) * loc ** a``,
+#: IoU-aware RetinaNet's form) in the val sweep.
+SWEEP_POWERS = (0.25, 0.5, 0.75)
 #: What score_thr is compared with (LEDHead test_cfg.score_thr_on).
 SWEEP_THR_ON = ('conf', 'cls')
 SCORE_MODES = ('cls', 'product', 'gaussian')

@@ -193,7 +193,7 @@ def sweep_rows(sweep: dict) -> List[list]:
         MISSING if g['score_mode'] == 'cls' else g.get('score_thr_on',
                                                        'conf'),
         g.get('loc_lambda', MISSING),
-        g.get('loc_sigma', MISSING),
+        g.get('loc_sigma', g.get('loc_power', MISSING)),
         fmt(g['mAP50']),
         fmt(g['AP70']),
         fmt(g['AP'])
