@@ -47,12 +47,19 @@ def classes_from_cfg(cfg) -> List[str]:
 
 def init_cpu_detector(cfg: Config,
                       checkpoint: Optional[str] = None) -> nn.Module:
-    """``mmdet.apis.init_detector`` on the CPU (eval mode); without a
-    checkpoint (random weights) the class names are the config's test
-    dataset's, not COCO's, as the exported metadata should say."""
+    """``mmdet.apis.init_detector`` on the CPU (eval mode).
+
+    Without a checkpoint the weights are random, initialized as the config
+    says (``init_weights``; ``init_detector`` already drops the backbone's
+    pretrained ``init_cfg``): some layers hold uninitialized memory until
+    then (mmdet's ``L2Norm`` weight), which would make the model depend on
+    whatever ran before. The class names are then the config's test
+    dataset's, not COCO's, as the exported metadata should say.
+    """
     from mmdet.apis import init_detector
     model = init_detector(cfg, checkpoint, device='cpu')
     if checkpoint is None:
+        model.init_weights()
         model.dataset_meta = dict(classes=classes_from_cfg(cfg))
     return model
 

@@ -107,8 +107,8 @@ def main() -> None:
     parser.add_argument('--score-modes', nargs='+',
                         default=['cls', 'product', 'gaussian'])
     parser.add_argument('--init', choices=['lsuv', 'config'], default='lsuv',
-                        help='random weights: unit-variance rescaled or as '
-                        'the config initializes them')
+                        help='random weights: as the config initializes '
+                        'them, then (lsuv) rescaled to unit-variance outputs')
     parser.add_argument('--lsuv-images', type=int, default=8,
                         help='images the LSUV rescaling looks at')
     parser.add_argument('--seed', type=int, default=0)
@@ -125,8 +125,6 @@ def main() -> None:
     torch.manual_seed(args.seed)
     cfg = Config.fromfile(args.config)
     model = init_cpu_detector(cfg, args.checkpoint)
-    if args.checkpoint is None and args.init == 'config':
-        model.init_weights()
     paths = image_paths(args.img_dir, args.ids, args.num)
     inputs, samples = preprocess(model, cfg.test_dataloader.dataset.pipeline,
                                  paths)
