@@ -9,7 +9,9 @@ must reproduce them bit for bit.
 
 Float results depend on the CPU kernels torch picks, so they are compared
 exactly when the test runs with the torch build and CPU capability that
-wrote the file, and to float32 rounding otherwise (integers always exactly).
+wrote the file (torch version, CPU capability, thread count), and otherwise
+to float32 rounding summed over a tensor (relative 1e-4, absolute 1e-5 of
+its largest value; integers always exactly).
 
 Regenerate only from a commit whose LEDHead is the reference:
 ``python tests/test_models/test_led_head_reference.py --write``.
@@ -189,8 +191,11 @@ def test_led_head_matches_pinned_reference(reference, name):
         assert got.dtype == want.dtype and got.shape == want.shape, key
         if exact or not want.is_floating_point():
             assert torch.equal(got, want), key
-        else:
-            torch.testing.assert_close(got, want, msg=key)
+        else:  # float32 kernels summing in another order
+            torch.testing.assert_close(
+                got, want, rtol=1e-4,
+                atol=1e-5 * max([1.] + want.abs().flatten().tolist()),
+                msg=key)
 
 
 def test_reference_covers_phases_modes_and_candidates(reference):
