@@ -19,7 +19,7 @@ Other interval methods plug in as further entries of the result
 intervals).
 """
 import time
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
@@ -119,17 +119,13 @@ def two_level(samples: dict, point: dict, pairs: Sequence[Tuple[Any, Any]],
         num_seeds=res['num_seeds'])
 
 
-def part_ci(bench: Any, part: Any) -> dict:
-    """95% percentile-bootstrap intervals of the differences."""
-    started = time.time()
-    ssd_runs, led_runs = bench.done_runs('ssd'), bench.done_runs('led')
-    samples: Dict[str, Dict[str, Dict[str, np.ndarray]]] = {}
-    point: Dict[str, Dict[str, Dict[str, float]]] = {}
-    img_ids, weights = None, None
-    variants = scoring_variants(bench)
-    jobs = [(r, dict(default={})) for r in ssd_runs]
-    jobs += [(r, variants) for r in led_runs]
-    for run, run_variants in jobs:
+def paired_by_image(bench: Any, runs: Sequence[Any]
+                    ) -> Iterator[Tuple[Any, RunData, np.ndarray]]:
+    """Each run with its :class:`RunData` and the bootstrap weights of the
+    test images (B, N), one draw for all: every run must have the same test
+    images, so every difference is paired by image."""
+    img_ids = weights = None
+    for run in runs:
         data = RunData(bench, run)
         if img_ids is None:
             img_ids = data.raw['img_ids']
@@ -137,6 +133,22 @@ def part_ci(bench: Any, part: Any) -> dict:
                 len(img_ids), bench.bootstrap, BOOTSTRAP_SEED)
         elif data.raw['img_ids'] != img_ids:
             raise RuntimeError(f'{run.name}: other test images than the rest')
+        yield run, data, weights
+
+
+def part_ci(bench: Any, part: Any) -> dict:
+    """95% percentile-bootstrap intervals of the differences."""
+    started = time.time()
+    ssd_runs, led_runs = bench.done_runs('ssd'), bench.done_runs('led')
+    samples: Dict[str, Dict[str, Dict[str, np.ndarray]]] = {}
+    point: Dict[str, Dict[str, Dict[str, float]]] = {}
+    variants = scoring_variants(bench)
+    jobs = {r.name: dict(default={}) for r in ssd_runs}
+    jobs.update({r.name: variants for r in led_runs})
+    num_images = 0
+    for run, data, weights in paired_by_image(bench, ssd_runs + led_runs):
+        run_variants = jobs[run.name]
+        num_images = weights.shape[1]
         run_samples = samples.setdefault(run.name, {})
         run_point = point.setdefault(run.name, {})
         for name, v in run_variants.items():
@@ -170,13 +182,13 @@ def part_ci(bench: Any, part: Any) -> dict:
                       for r in ssd_runs + led_runs}),
         config=[CPU_SSD, CPU_LED],
         method=(f'percentile bootstrap, {bench.bootstrap} resamples of the '
-                f'{len(img_ids or [])} test images (seed {BOOTSTRAP_SEED}), '
+                f'{num_images} test images (seed {BOOTSTRAP_SEED}), '
                 'paired by image; differences in AP points; LED-SSD compares '
                 'seed means. Two-level: each resample also draws the '
                 'seed-paired runs with replacement (seed s of A with seed s '
                 'of B) and averages their differences under the same image '
                 'resample'),
-        num_images=len(img_ids or []),
+        num_images=num_images,
         samples=bench.bootstrap,
         variants=variants,
         differences=diffs)

@@ -15,14 +15,13 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from mmdet_led.evaluation.functional import (bootstrap_weights,
-                                             correlation_table)
+from mmdet_led.evaluation.functional import correlation_table
 from ..common import log, mean_or_none
 from ..evaluate import RunData, accuracy_metrics
 from ..meta import base_meta
 from ..registry import BOOTSTRAP_SEED
 from .calibration import DEFINITION, run_candidates
-from .ci import difference
+from .ci import difference, paired_by_image
 
 #: The comparison's metrics, headline first.
 METRICS = ('AP', 'mAP50', 'AP70', 'AP75')
@@ -67,15 +66,10 @@ def part_heads(bench: Any, part: Any) -> dict:
     samples: Dict[str, Dict[str, dict]] = {}
     point: Dict[str, Dict[str, dict]] = {}
     calibration: Dict[str, dict] = {}
-    img_ids = weights = None
-    for run in (r for key_runs in runs.values() for r in key_runs):
-        data = RunData(bench, run)
-        if img_ids is None:
-            img_ids = data.raw['img_ids']
-            weights = bootstrap_weights(
-                len(img_ids), bench.bootstrap, BOOTSTRAP_SEED)
-        elif data.raw['img_ids'] != img_ids:
-            raise RuntimeError(f'{run.name}: other test images than the rest')
+    num_images = 0
+    for run, data, weights in paired_by_image(
+            bench, [r for key_runs in runs.values() for r in key_runs]):
+        num_images = weights.shape[1]
         matches = data.matches()
         samples[run.name] = {'default': accuracy_metrics(matches, weights)}
         point[run.name] = {
@@ -112,12 +106,12 @@ def part_heads(bench: Any, part: Any) -> dict:
         config={k: bench.registry[k]['config']
                 for k in bench.compared_keys},
         method=(f'percentile bootstrap, {bench.bootstrap} resamples of the '
-                f'{len(img_ids or [])} test images (seed {BOOTSTRAP_SEED}), '
+                f'{num_images} test images (seed {BOOTSTRAP_SEED}), '
                 'paired by image; differences of seed means in AP points. '
                 'Two-level: each resample also draws the seed-paired runs '
                 '(seed s of A with seed s of B) with replacement'),
         calibration_definition=DEFINITION,
-        num_images=len(img_ids or []),
+        num_images=num_images,
         samples=bench.bootstrap,
         models=models,
         per_run_calibration=calibration,
