@@ -3,10 +3,13 @@
 #               evaluates it and prints a results table (seeded: SEED=0
 #               by default, `make demo SEED=1` for another draw)
 #   make test   sets up .venv if needed and runs the test suite (CI runs this)
+#               in TEST_WORKERS processes (pytest-xdist, a test file per
+#               worker; each gets its share of the cores)
 #   make test-fast  the same without the end-to-end/subprocess/training tests
 #               (pytest -m "not slow", under a minute)
 PY := .venv/bin/python
 SEED ?= 0
+TEST_WORKERS ?= 2
 
 .PHONY: setup demo test test-fast toy-data benchmark
 setup:
@@ -16,7 +19,7 @@ demo: setup
 	$(PY) tools/demo.py --seed $(SEED)
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

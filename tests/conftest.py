@@ -1,4 +1,5 @@
 import importlib.util
+import os
 import os.path as osp
 import re
 import subprocess
@@ -12,6 +13,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / 'shared' / 'data'
 VOC_ROOT = SHARED_DATA / 'voc2007' / 'VOCdevkit'
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto``) each worker, and
+    every tool it starts, gets its share of the cores: N workers with the
+    machine's thread count each would oversubscribe the CPU."""
+    workers = os.environ.get('PYTEST_XDIST_WORKER_COUNT')
+    if workers:
+        threads = str(max(1, (os.cpu_count() or 1) // int(workers)))
+        os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = threads
+        import torch
+        torch.set_num_threads(int(threads))
+
+
 #: LED300's 240k-iteration LR table (LED paper 3.1: steps det, le, joint).
 PAPER_LR_MILESTONES = [80000, 100000, 120000, 140000, 160000, 200000]
 PAPER_LR_VALUES = [1e-3, 1e-4, 1e-5, 1e-4, 1e-5, 1e-4, 1e-5]
