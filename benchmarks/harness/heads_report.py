@@ -68,7 +68,7 @@ def latency_ratios(path: str = LE_COST) -> Dict[str, dict]:
     return out
 
 
-def heads_targets(results: Dict[str, dict], seeds: Sequence[int],
+def heads_targets(results: Dict[str, dict],
                   latency: Dict[str, dict]) -> List[dict]:
     """The comparison's targets: differences judged on their two-level 95%
     interval (met/missed/unresolved; pending without one), latency ratios
@@ -132,7 +132,7 @@ def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
             for k, v in (heads.get('models') or {}).items()
         },
         latency=latency,
-        targets=heads_targets(results, bench.seeds, latency),
+        targets=heads_targets(results, latency),
         metric_definitions=METRIC_DEFINITIONS,
         generated=now())
 

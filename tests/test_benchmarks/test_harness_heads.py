@@ -111,7 +111,7 @@ def test_targets_judged_on_the_two_level_interval(tmp_path):
         # no seed pairs: pending
         'led-fcos-atss/AP': dict(estimate=0.5, ci95=[0.1, 0.9]),
     }
-    targets = heads_targets(dict(heads=dict(differences=diff)), [0],
+    targets = heads_targets(dict(heads=dict(differences=diff)),
                             latency_ratios(le_cost_file(tmp_path)))
     status = {t['name'].split(' (')[0]: t['status'] for t in targets}
     assert status['led-retinanet - retinanet AP@[.5:.95]'] == 'met'
