@@ -219,6 +219,8 @@ def write_heads_report(bench: Any) -> dict:
         quick=bench.quick,
         seeds=bench.seeds,
         results_rel=osp.relpath(bench.results_dir, readme_dir),
+        le_cost_rel=osp.relpath(
+            osp.join(ROOT, 'benchmarks', 'le_cost.md'), readme_dir),
         first_train=first,
         heads=results.get('heads'),
         target_rows=[[t['name'], t['target'], fmt(t['measured'], 3),
