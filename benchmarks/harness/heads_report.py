@@ -17,7 +17,7 @@ from .common import ROOT, now, read_json, write_json
 from .evaluate import METRIC_DEFINITIONS
 from .registry import (HEADS_LATENCY_TARGET, HEADS_SPEED_PAIRS,
                        HEADS_TARGETS)
-from .report import MISSING, fmt, interval, render
+from .report import MISSING, fmt, interval, render, target_row
 from .summary import judge, load_results
 
 #: Where the LE cost benchmark keeps its eager CPU measurement.
@@ -223,9 +223,7 @@ def write_heads_report(bench: Any) -> dict:
             osp.join(ROOT, 'benchmarks', 'le_cost.md'), readme_dir),
         first_train=first,
         heads=results.get('heads'),
-        target_rows=[[t['name'], t['target'], fmt(t['measured'], 3),
-                      f'**{t["status"]}**' if t['status'] == 'met' else
-                      t['status'], t['note']] for t in summary['targets']],
+        target_rows=[target_row(t) for t in summary['targets']],
         accuracy_rows=accuracy_rows(results, bench),
         seed_rows=seed_rows(results, bench),
         difference_rows=difference_rows(results),

@@ -61,6 +61,21 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
                     disable_numparse=True)
 
 
+def target_row(target: dict) -> List[str]:
+    """A targets-table row: name, required, measured (3 decimals for
+    correlations and latency ratios), status (met and missed in bold),
+    note."""
+    name = target['name']
+    digits = 3 if 'corr' in name or 'latency' in name else 2
+    status = target['status']
+    return [
+        name, target['target'],
+        fmt(target['measured'], digits),
+        f'**{status}**' if status in ('met', 'missed') else status,
+        target['note']
+    ]
+
+
 def cell(value: Any) -> str:
     """A recipe-search value as one table cell."""
     if value is None:
@@ -390,14 +405,7 @@ def report_context(results: Dict[str, dict],
         paper=dict(kiters=PAPER_ITERS // 1000, batch=PAPER_BATCH,
                    cpu_days=STATED_CPU_DAYS),
         run_minutes_limit=RUN_MINUTES_LIMIT,
-        targets=[[
-            t['name'], t['target'],
-            fmt(t['measured'], 3 if 'corr' in t['name']
-                or 'latency' in t['name'] else 2),
-            dict(met='**met**', missed='**missed**',
-                 unresolved='unresolved',
-                 pending='pending')[t['status']], t['note']
-        ] for t in summary['targets']],
+        targets=[target_row(t) for t in summary['targets']],
         accuracy=accuracy_rows(results, seeds),
         iterations=(its.get('ssd') and its.get('led')) and dict(
             ssd=its['ssd'], led=its['led'],
