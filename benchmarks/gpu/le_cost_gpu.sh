@@ -28,10 +28,7 @@ mkdir -p "$out"
 exec > >(tee -a "$out/le_cost_gpu.log") 2>&1
 
 echo "[le-cost] $(date -u)"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-$py -c 'import mmdet' 2>/dev/null ||
-    $py -m pip install -q --no-index --no-deps .whl/*.whl
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+source benchmarks/gpu/prepare.sh
 
 $py tools/benchmark_speed.py --device "$device" \
     --pairs vgg16 cpu retinanet fcos atss --batch-sizes 1 8 \

@@ -56,10 +56,7 @@ log="$out/run_vgg16_pair.log"
 exec > >(tee -a "$log") 2>&1
 
 echo "[gpu] $(date -u) budget ${budget}s"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-$py -c 'import mmdet' 2>/dev/null ||
-    $py -m pip install -q --no-index --no-deps .whl/*.whl
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+source benchmarks/gpu/prepare.sh
 $py -c 'import torch, mmcv, mmdet, mmengine, mmdet_led; print("[gpu] torch", torch.__version__, "cuda", torch.cuda.is_available(), "mmcv", mmcv.__version__, "mmdet", mmdet.__version__)'
 
 # 1. GPU speed: latency SSD vs LED (batch 1, 8) and the training step at
