@@ -20,7 +20,8 @@ LE_TEST_KEYS = ('score_mode', 'loc_lambda', 'loc_sigma', 'score_thr_on')
 #: LE learning rate.
 LE_TOP_KEYS = {
     'le_keys', 'led_head', 'led_retina_head', 'led_fcos_head',
-    'led_atss_head', 'led_train_cfg', 'led_test_cfg', 'model_wrapper_cfg',
+    'led_atss_head', 'le_module_lite', 'led_retina_head_lite',
+    'led_fcos_head_lite', 'led_atss_head_lite', 'led_train_cfg', 'led_test_cfg', 'model_wrapper_cfg',
     'custom_hooks', 'optim_wrapper', 'custom_imports'
 }
 PLAIN_TYPE = dict(LEDRetinaHead='RetinaHead', LEDFCOSHead='FCOSHead',

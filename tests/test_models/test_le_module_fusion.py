@@ -111,7 +111,8 @@ def random_norm_stats(module: nn.Module) -> None:
 #: (LEModule options, per-level channels) of the layer layouts fused:
 #: SSDLite's depthwise + BN, SSD's plain convs with unequal cls/reg widths
 #: (block-diagonal), FPN heads' shared plain convs with GroupNorm
-#: (grouped, norms merged), and RF off.
+#: (grouped, norms merged), the same with the lite 1x1 prediction conv,
+#: and RF off.
 LAYOUTS = {
     'depthwise_bn': (dict(use_depthwise=True, norm_cfg=dict(type='BN'),
                           act_cfg=dict(type='ReLU6')), ([16, 24], [12, 12],
@@ -119,6 +120,8 @@ LAYOUTS = {
     'plain': (dict(), ([16, 24], [12, 12], [8, 8], [2, 2])),
     'shared_gn': (dict(norm_cfg=dict(type='GN', num_groups=8)),
                   (16, 16, 16, 1)),
+    'shared_gn_pred1x1': (dict(norm_cfg=dict(type='GN', num_groups=8),
+                               pred_kernel_size=1), (16, 16, 16, 1)),
     'no_rf': (dict(richer_features=False, norm_cfg=dict(type='BN')),
               ([16, 24], [12, 12], [8, 8], [2, 2])),
 }
@@ -195,3 +198,22 @@ def test_fused_weights_follow_parameter_updates():
 def test_unpadded_conv_is_not_foldable():
     """A conv that shrinks the map is not what same_conv2d computes."""
     assert not is_foldable(ConvModule(3, 4, 3, padding=0))
+
+
+def test_pred_kernel_size_one_predicts_from_each_location_alone():
+    module = build_le('shared_gn_pred1x1')
+    pred = module.pred_convs[0]
+    assert pred.kernel_size == (1, 1) and pred.padding == (0, 0)
+    assert pred.out_channels == 1 * 3 * 8
+    feats, cls_maps, reg_maps = le_inputs('shared_gn_pred1x1')
+    with torch.no_grad():
+        out = module(feats, cls_maps, reg_maps)
+        hidden = module.fuse_convs[0](
+            torch.cat([
+                feats[0], module.context_convs[0](feats[0]),
+                module.cls_convs[0](cls_maps[0]),
+                module.reg_convs[0](reg_maps[0])
+            ], 1))
+    want = torch.einsum('nchw,oc->nohw', hidden, pred.weight[..., 0, 0])
+    torch.testing.assert_close(
+        out[0], want + pred.bias[:, None, None], rtol=1e-5, atol=1e-6)
