@@ -64,8 +64,8 @@ from .graph import Bench
 from .jobs import job_runs, run_jobs, run_parts, select
 from .heads_report import write_heads_report
 from .registry import (BOOTSTRAP_SAMPLES, HEADS_COMPARISONS, QUICK,
-                       REGISTRY_NAMES, REGISTRY_SETTINGS, SPLITS, UNIT,
-                       get_registry)
+                       REGISTRY_NAMES, REGISTRY_SETTINGS, SEEDS, SPLITS,
+                       UNIT, get_registry)
 from .report import fmt, write_report
 
 
@@ -91,7 +91,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='only rewrite summary.json, figures and README')
     parser.add_argument(
-        '--seeds', nargs='+', type=int, help='seeds (default: 0 1 2)')
+        '--seeds', nargs='+', type=int, help=f'seeds (default: {" ".join(map(str, SEEDS))})')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -179,7 +179,7 @@ def bench_from_args(args: argparse.Namespace) -> Bench:
                              f'in {list(SPLITS)}')
         split_files[name] = path
     kw = dict(
-        seeds=args.seeds or [0, 1, 2],
+        seeds=args.seeds or SEEDS,
         data_root=args.data_root,
         unit=args.unit or UNIT,
         cfg_options=args.cfg_options,
