@@ -28,6 +28,11 @@ Optional extras:
   data-dependent shapes (counted per model: ``predict_graph_breaks``), so
   the compiled ``full`` is the compiled network + the eager
   ``predict_by_feat``;
+* ``--checkpoints PLAIN LED`` (one pair): instead of the above, both
+  models with their trained weights and their configs' own test settings,
+  timed at batch 1 on the first ``--images`` test images (interleaved,
+  medians over images and rounds): the post-processing's load as testing
+  has it, where random weights at score threshold 0 load it fully;
 * ``--count-ops``: aten ops per image of the head forward and of the
   post-processing at every batch size (see
   :func:`~mmdet_led.utils.benchmark.count_ops`): what batch-1 GPU time
@@ -85,8 +90,9 @@ from tabulate import tabulate
 from mmdet_led.utils.benchmark import (COMPILED_FULL, build_detector,
                                        conv_macs, count_ops,
                                        inference_peak_memory,
+                                       load_test_images,
                                        predict_graph_breaks, time_pair,
-                                       time_train_step)
+                                       time_pair_on_images, time_train_step)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Pair name -> (plain config, LED config, input size).
@@ -164,6 +170,8 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
 #: The engine row of ``--unfused``: LED with its LE module's per-branch
 #: layers (``fused_inference=False``), eager.
 UNFUSED = 'eager, LE per-branch (unfused)'
+#: The engine row of ``--checkpoints``: trained weights on test images.
+TRAINED = 'eager, trained weights, test images'
 
 
 def _ops_cell(ops: Optional[dict], led: str = 'led') -> str:
@@ -199,7 +207,8 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
         led, suffix = 'led', ''
         if engine == UNFUSED:
             led, suffix = 'led_unfused', '_unfused'
-        r = t if engine in ('eager', UNFUSED) else t.get('compiled')
+        r = t if engine in ('eager', UNFUSED) else t.get(
+            'compiled' if engine == 'compiled' else 'trained')
         if not r or led not in r:
             continue
         rows.append([
@@ -233,7 +242,8 @@ def render_markdown(results: dict) -> str:
                       for b in e['batches']}, key=int)
     parts = []
     for batch in batches:
-        for engine in ('eager', UNFUSED, 'compiled', 'onnxruntime'):
+        for engine in ('eager', UNFUSED, 'compiled', 'onnxruntime',
+                       TRAINED):
             rows = _engine_rows(results, batch, engine)
             if rows:
                 parts.append(f'**batch {batch}, {engine}**\n\n' + tabulate(
@@ -251,6 +261,14 @@ def render_markdown(results: dict) -> str:
            for t in e['batches'].values()):
         notes.append(f'compiled: torch.compile (inductor); full = '
                      f'{COMPILED_FULL}.')
+    trained = [t['trained'] for e in results['pairs'].values()
+               for t in e['batches'].values() if 'trained' in t]
+    if trained:
+        notes.append(
+            f'trained: the pair\'s checkpoints with its configs\' test '
+            f'settings on the first {trained[0]["images"]} test images, one '
+            'per call; medians over images and rounds; full = predict '
+            'rescaled to the original image, as in testing.')
     if results['device'].startswith('cpu'):
         notes.append(f'GPU: not measured since {date}')
     return '\n\n'.join(parts + notes) + '\n'
@@ -273,6 +291,32 @@ def _print_batch(pair: str, batch: int, t: dict) -> None:
               f'plain {c["ssd"]["post"]["compute"]:g}, LED '
               f'{c["led"]["post"]["compute"]:g} (non-view aten ops)',
               flush=True)
+
+
+def measure_trained(pair: str, args: argparse.Namespace) -> dict:
+    """Batch-1 latency of one pair with its trained weights on the first
+    ``--images`` test images of its config (the configs' own test
+    settings), printed."""
+    plain_cfg, led_cfg, _ = PAIRS[pair]
+    models = {
+        name: build_detector(osp.join(ROOT, cfg), args.device, ckpt)
+        for name, cfg, ckpt in zip(('ssd', 'led'), (plain_cfg, led_cfg),
+                                   args.checkpoints)
+    }
+    images = load_test_images(models['ssd'], osp.join(ROOT, led_cfg),
+                         args.images)
+    t = time_pair_on_images(models, images, args.runs, args.warmup,
+                            args.device)
+    print(f'[{pair} b1 trained, {t["images"]} test images] plain net '
+          f'{t["ssd"]["net_ms"]:.1f} ms, full {t["ssd"]["full_ms"]:.1f} ms '
+          f'| LED net {t["led"]["net_ms"]:.1f} ms, full '
+          f'{t["led"]["full_ms"]:.1f} ms | LED/plain net '
+          f'{t["ratio_net"]:.3f}, full {t["ratio_full"]:.3f} | detections '
+          f'per image {t["ssd"]["detections"]:.1f} / '
+          f'{t["led"]["detections"]:.1f}', flush=True)
+    return dict(ssd_config=plain_cfg, led_config=led_cfg,
+                checkpoints=list(args.checkpoints),
+                batches={'1': dict(trained=t)})
 
 
 def measure_pair(pair: str, args: argparse.Namespace) -> dict:
@@ -422,6 +466,18 @@ def parse_args() -> argparse.Namespace:
         help='also time the same LED with its LE module\'s per-branch '
         'layers at inference (fused_inference=False), interleaved')
     parser.add_argument(
+        '--checkpoints',
+        nargs=2,
+        metavar=('PLAIN', 'LED'),
+        help='instead of random weights: time the one pair of --pairs with '
+        'these trained weights on real test images (batch 1, the configs\' '
+        'own score thresholds)')
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=50,
+        help='test images of --checkpoints (default 50)')
+    parser.add_argument(
         '--memory-child', nargs=4, help=argparse.SUPPRESS,
         metavar=('CONFIG', 'SIZE', 'BATCH', 'PASSES'))
     return parser.parse_args()
@@ -463,8 +519,12 @@ def main() -> None:
         warmup=args.warmup,
         threads=torch.get_num_threads(),
         pairs={})
+    if args.checkpoints and len(args.pairs) != 1:
+        raise SystemExit('--checkpoints needs exactly one pair in --pairs')
     for pair in args.pairs:
-        results['pairs'][pair] = measure_pair(pair, args)
+        results['pairs'][pair] = (
+            measure_trained(pair, args)
+            if args.checkpoints else measure_pair(pair, args))
     if args.out:
         write_text(args.out, json.dumps(results, indent=2))
     if args.markdown:

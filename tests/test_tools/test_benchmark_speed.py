@@ -142,3 +142,20 @@ def test_pairs_configs():
             assert (plain_head, led_head) == (fpn_heads[pair],
                                               'LED' + fpn_heads[pair])
             assert size == 192
+
+
+def test_render_markdown_trained_table():
+    """``--checkpoints``: a pair timed with trained weights on test
+    images, its own table and a note saying how."""
+    results = dict(
+        device='cpu (2 threads)', torch='2.13.0+cpu',
+        date='2026-12-05T14:00:00+00:00', runs=10, warmup=2,
+        pairs=dict(cpu=dict(batches={
+            '1': dict(trained=dict(latency(10.0, 14.0, 11.0, 15.4),
+                                   images=50))
+        })))
+    md = bs.render_markdown(results)
+    assert md.startswith('**batch 1, eager, trained weights, test images**')
+    assert ('| cpu    | 10.0 / 14.0 | 11.0 / 15.4 | 1.100       | 1.100    '
+            '    | —               | —           |') in md
+    assert 'on the first 50 test images, one per call' in md

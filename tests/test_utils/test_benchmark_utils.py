@@ -3,14 +3,15 @@ predict path, the interleaved timing loop and torch.compile."""
 import pytest
 import torch
 import torch.nn as nn
-from conftest import REPO
+from conftest import REPO, write_config
 from mmdet.utils import register_all_modules
 from mmengine.structures import InstanceData
 
 from mmdet_led.utils.benchmark import (build_detector, compile_network,
                                        conv_macs, dummy_batch,
                                        interleaved_times, predict_with,
-                                       time_pair)
+                                       load_test_images, time_pair,
+                                       time_pair_on_images)
 
 RETINANET = str(REPO / 'configs/led/retinanet/'
                 'retinanet_efficientnetlite0_fpn_192_voc07_cpu.py')
@@ -175,3 +176,42 @@ def test_build_detector_initializes_every_layer():
     assert not model.training
     # every prior competes in the post-processing, whatever the draw
     assert model.bbox_head.test_cfg.score_thr == 0
+
+
+def test_time_pair_on_images_medians_over_images_and_ratios():
+    models = dict(ssd=FakeDetector().eval(), led=FakeDetector().eval())
+    images = [(torch.randn(1, 3, s, s), dummy_batch(1, s, 'cpu')[1])
+              for s in (5, 7)]
+    out = time_pair_on_images(models, images, runs=3, warmup=1,
+                              device='cpu')
+    assert out['images'] == 2
+    assert out['ratio_net'] == out['led']['net_ms'] / out['ssd']['net_ms']
+    assert out['ratio_full'] == out['led']['full_ms'] / out['ssd']['full_ms']
+    # FakeHead keeps three values of each image's map
+    assert out['ssd']['detections'] == out['led']['detections'] == 3
+
+
+def test_build_detector_with_checkpoint_keeps_weights_and_test_cfg(
+        retinanet, tmp_path):
+    ckpt = tmp_path / 'retinanet.pth'
+    torch.save(dict(state_dict=retinanet.state_dict()), ckpt)
+    model = build_detector(RETINANET, 'cpu', str(ckpt))
+    for name, value in retinanet.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value), name
+    assert model.bbox_head.test_cfg.score_thr == 0.05  # RetinaNet's own
+    assert not model.training
+
+
+def test_load_test_images_preprocesses_batches_of_one(retinanet, toy_voc,
+                                                     tmp_path):
+    cfg = write_config(
+        tmp_path / 'toy.py',
+        'retinanet/retinanet_efficientnetlite0_fpn_192_voc07_cpu.py',
+        f"test_dataloader = dict(dataset=dict(data_root='{toy_voc}/'))\n")
+    images = load_test_images(retinanet, str(cfg), 3)
+    assert len(images) == 3
+    for inputs, samples in images:
+        assert inputs.shape == (1, 3, 192, 192)
+        assert inputs.dtype == torch.float32 and len(samples) == 1
+        assert samples[0].img_path.endswith('.jpg')
+        assert 'scale_factor' in samples[0].metainfo
