@@ -21,27 +21,38 @@ le_keys = dict(
     alpha=1.0,
     beta=1 / 3)
 led_head = dict(type='LEDHead', **le_keys)
-led_retina_head = dict(type='LEDRetinaHead', **le_keys)
+# RetinaNet's towers have no normalization, so its LE convs get GroupNorm:
+# without it a freshly initialized LE module reads their raw features and
+# starts with Sharp-L2 fine losses of 120-170 (CPU LED-RetinaNet at the start
+# of its joint phase; 0.3-0.4 with GroupNorm), whose gradients through the
+# shared towers set the detector back.
+led_retina_head = dict(
+    type='LEDRetinaHead',
+    **dict(
+        le_keys,
+        le_module=dict(
+            le_keys['le_module'],
+            norm_cfg=dict(type='GN', num_groups=32, requires_grad=True))))
 led_fcos_head = dict(type='LEDFCOSHead', **le_keys)
 led_atss_head = dict(type='LEDATSSHead', **le_keys)
 # The LE module sized for slim FPN heads (the CPU configs' 64-channel, 2-conv
 # towers over five levels), where the paper's widths cost 14-28% of the
 # detector's arithmetic (RetinaNet's 3x3 prediction conv, 9 anchors x 3
 # qualities x 8 values, is two thirds of it): 16-channel RF branches and a
-# 1x1 prediction conv bring it to 6-7% (LE cost benchmark). GroupNorm heads
-# (FCOS, ATSS) get 16 groups, since 32 do not divide 16 channels.
+# 1x1 prediction conv bring it to 6-7% (LE cost benchmark). Its convs use
+# GroupNorm with 16 groups on every head (32 do not divide 16 channels).
 le_module_lite = dict(
     le_keys['le_module'],
     branch_channels=16,
     context_channels=16,
     pred_kernel_size=1)
-led_retina_head_lite = dict(led_retina_head, le_module=le_module_lite)
-led_fcos_head_lite = dict(
-    led_fcos_head,
+led_retina_head_lite = dict(
+    led_retina_head,
     le_module=dict(
         le_module_lite,
         norm_cfg=dict(type='GN', num_groups=16, requires_grad=True)))
-led_atss_head_lite = dict(led_fcos_head_lite, type='LEDATSSHead')
+led_fcos_head_lite = dict(led_retina_head_lite, type='LEDFCOSHead')
+led_atss_head_lite = dict(led_retina_head_lite, type='LEDATSSHead')
 led_train_cfg = dict(
     le_sampler=dict(
         type='LocQualitySampler', ratios=(3, 1, 1, 1), min_per_range=16))
