@@ -126,15 +126,18 @@ def run_jobs(argv: List[str], bench: Any, runs: Sequence[str],
     """Train ``runs`` side by side in child processes.
 
     Each child runs ``python -m benchmarks.harness ARGV --parts
-    train/<run> eval/<run>`` with ``cpus // jobs`` threads; a run starts
+    train/<run> eval/<run>`` with ``cpus // jobs`` threads (``jobs`` as
+    asked, even with fewer runs to train); a run starts
     when one of the ``jobs`` slots is free and the run it starts from
     (``init_from``) is finished.
 
     Returns:
         bool: True if every child succeeded.
     """
-    jobs = min(jobs, len(runs))
+    # each run gets the share of the cores that --jobs asked for, also when
+    # fewer runs are left: another benchmark may be using the rest
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    jobs = min(jobs, len(runs))
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     deps = {r.name: [r.init_from] for r in bench.runs if r.init_from}
     pending, running, ok = list(runs), {}, True
