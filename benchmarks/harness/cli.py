@@ -249,8 +249,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     failed = False
     in_jobs: List[str] = []
     if not args.report_only and args.jobs > 1:
+        # a single run too: --jobs N means cpus // N threads a training
         runs = job_runs(bench, args.parts, args.force)
-        if len(runs) > 1:
+        if runs:
             argv = sys.argv[1:] if argv is None else list(argv)
             failed = not run_jobs(argv, bench, runs, args.jobs)
             in_jobs = [
