@@ -172,6 +172,8 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
 UNFUSED = 'eager, LE per-branch (unfused)'
 #: The engine row of ``--checkpoints``: trained weights on test images.
 TRAINED = 'eager, trained weights, test images'
+#: Engines whose timings sit under their own key of a batch's results.
+NESTED = {'compiled': 'compiled', TRAINED: 'trained'}
 
 
 def _ops_cell(ops: Optional[dict], led: str = 'led') -> str:
@@ -207,8 +209,7 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
         led, suffix = 'led', ''
         if engine == UNFUSED:
             led, suffix = 'led_unfused', '_unfused'
-        r = t if engine in ('eager', UNFUSED) else t.get(
-            'compiled' if engine == 'compiled' else 'trained')
+        r = t.get(NESTED[engine]) if engine in NESTED else t
         if not r or led not in r:
             continue
         rows.append([
@@ -276,8 +277,9 @@ def render_markdown(results: dict) -> str:
 
 def _print_batch(pair: str, batch: int, t: dict) -> None:
     """One console line per engine of a pair's batch."""
-    for tag, r in (('', t), (' compiled', t.get('compiled'))):
-        if r:
+    for tag, r in (('', t), (' compiled', t.get('compiled')),
+                   (' trained', t.get('trained'))):
+        if r and 'ssd' in r:
             print(f'[{pair} b{batch}{tag}] plain net {r["ssd"]["net_ms"]:.1f}'
                   f' ms, full {r["ssd"]["full_ms"]:.1f} ms | LED net '
                   f'{r["led"]["net_ms"]:.1f} ms, full {r["led"]["full_ms"]:.1f}'
@@ -304,19 +306,16 @@ def measure_trained(pair: str, args: argparse.Namespace) -> dict:
                                    args.checkpoints)
     }
     images = load_test_images(models['ssd'], osp.join(ROOT, led_cfg),
-                         args.images)
-    t = time_pair_on_images(models, images, args.runs, args.warmup,
-                            args.device)
-    print(f'[{pair} b1 trained, {t["images"]} test images] plain net '
-          f'{t["ssd"]["net_ms"]:.1f} ms, full {t["ssd"]["full_ms"]:.1f} ms '
-          f'| LED net {t["led"]["net_ms"]:.1f} ms, full '
-          f'{t["led"]["full_ms"]:.1f} ms | LED/plain net '
-          f'{t["ratio_net"]:.3f}, full {t["ratio_full"]:.3f} | detections '
-          f'per image {t["ssd"]["detections"]:.1f} / '
+                              args.images)
+    batch = dict(trained=time_pair_on_images(models, images, args.runs,
+                                             args.warmup, args.device))
+    _print_batch(pair, 1, batch)
+    t = batch['trained']
+    print(f'[{pair} b1 trained] {t["images"]} test images, detections per '
+          f'image plain {t["ssd"]["detections"]:.1f}, LED '
           f'{t["led"]["detections"]:.1f}', flush=True)
     return dict(ssd_config=plain_cfg, led_config=led_cfg,
-                checkpoints=list(args.checkpoints),
-                batches={'1': dict(trained=t)})
+                checkpoints=list(args.checkpoints), batches={'1': batch})
 
 
 def measure_pair(pair: str, args: argparse.Namespace) -> dict:

@@ -91,7 +91,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='only rewrite summary.json, figures and README')
     parser.add_argument(
-        '--seeds', nargs='+', type=int, help=f'seeds (default: {" ".join(map(str, SEEDS))})')
+        '--seeds',
+        nargs='+',
+        type=int,
+        help=f'seeds (default: {" ".join(map(str, SEEDS))})')
     parser.add_argument(
         '--quick',
         action='store_true',

@@ -303,8 +303,9 @@ def time_pair(models: Dict[str, nn.Module],
     return out
 
 
-def load_test_images(model: nn.Module, config: str,
-                num: int) -> List[Tuple[torch.Tensor, List[DetDataSample]]]:
+def load_test_images(
+        model: nn.Module, config: str,
+        num: int) -> List[Tuple[torch.Tensor, List[DetDataSample]]]:
     """The first ``num`` images of ``config``'s test set, each through the
     test pipeline and ``model``'s data preprocessor as a batch of one."""
     dataset = DATASETS.build(Config.fromfile(config).test_dataloader.dataset)

@@ -45,12 +45,9 @@ le_module_lite = dict(
     le_keys['le_module'],
     branch_channels=16,
     context_channels=16,
-    pred_kernel_size=1)
-led_retina_head_lite = dict(
-    led_retina_head,
-    le_module=dict(
-        le_module_lite,
-        norm_cfg=dict(type='GN', num_groups=16, requires_grad=True)))
+    pred_kernel_size=1,
+    norm_cfg=dict(type='GN', num_groups=16, requires_grad=True))
+led_retina_head_lite = dict(led_retina_head, le_module=le_module_lite)
 led_fcos_head_lite = dict(led_retina_head_lite, type='LEDFCOSHead')
 led_atss_head_lite = dict(led_retina_head_lite, type='LEDATSSHead')
 led_train_cfg = dict(
