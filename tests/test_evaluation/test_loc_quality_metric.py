@@ -235,8 +235,9 @@ def test_equals_the_benchmark_calibration(voc_root):
 
 @pytest.mark.slow
 def test_tools_test_turns_it_on_with_cfg_options(voc_root, tmp_path):
-    """The README's command: a plain tools/test.py run with --cfg-options
-    switching the candidates on and the test evaluator to the metric."""
+    """docs/calibration.md's command: a plain tools/test.py run with
+    --cfg-options switching the candidates on and the test evaluator to the
+    metric."""
     model, _ = led_model_and_loader(voc_root, 4, topk=100)
     ckpt = tmp_path / 'random_led.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
