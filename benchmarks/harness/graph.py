@@ -190,9 +190,12 @@ class Bench:
         #: relative to
         self.root = ROOT
         self.comparisons = [tuple(c) for c in comparisons or []]
-        self.runs = expand_runs(
-            self.seeds, self.registry,
-            first=self.compared_keys if self.comparisons else ('ssd', 'led'))
+        # a comparison trains its first-seed-only runs (the val sweep's)
+        # first, then every compared model seed by seed
+        first = ([k for k, e in self.registry.items()
+                  if e.get('seeds') == 'first'] + self.compared_keys
+                 if self.comparisons else ('ssd', 'led'))
+        self.runs = expand_runs(self.seeds, self.registry, first=first)
         self.parts = self._build_parts()
         self._commit = None
 
@@ -259,10 +262,23 @@ class Bench:
             return [f'eval/{r.name}' for r in self.runs_of(key)]
 
         if self.comparisons:
+            sweeps = []
+            for key in self.compared_keys:
+                val_runs = self.runs_of(f'{key}-trainsplit')
+                if not (self.registry[key].get('val_sweep') and val_runs):
+                    continue
+                run = val_runs[0]
+                sweeps.append(f'sweep/{key}')
+                parts[sweeps[-1]] = Part(
+                    sweeps[-1],
+                    part_sweep,
+                    deps=[f'eval/{n}' for n in (run.name, run.init_from)],
+                    run=run)
             parts['heads'] = Part(
                 'heads',
                 part_heads,
-                deps=[e for k in self.compared_keys for e in evals(k)],
+                deps=[e for k in self.compared_keys
+                      for e in evals(k)] + sweeps,
                 aggregate=True)
             return parts
         if self.runs_of('led-trainsplit'):

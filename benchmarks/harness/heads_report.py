@@ -109,6 +109,32 @@ def heads_targets(results: Dict[str, dict],
     return targets
 
 
+def sweep_rows(sweep: dict) -> List[list]:
+    """The val sweep of an LED head in a few rows: its plain twin, the LED
+    head ranked by class score, by the config's scoring, and the best
+    gaussian, 'power' and overall cells."""
+
+    def setting(g: dict) -> str:
+        keys = ('loc_lambda', 'loc_sigma', 'loc_power')
+        return ', '.join(f'{k[4:]}={g[k]}' for k in keys if k in g) or '-'
+
+    default = next(
+        g for g in sweep['grid']
+        if g['score_mode'] == 'gaussian' and g['score_thr_on'] ==
+        sweep['score_thr_on'] and g['loc_lambda'] == sweep['default'][
+            'loc_lambda'] and g['loc_sigma'] == sweep['default']['loc_sigma'])
+    cls = next(g for g in sweep['grid'] if g['score_mode'] == 'cls')
+    cells = [('LED, class score', cls), ("LED, the config's scoring", default),
+             ('LED, best gaussian', sweep['power']['best_gaussian']),
+             ("LED, best 'power'", sweep['power']['best_power']),
+             ('LED, best cell (applied on test)', sweep['best_cell'])]
+    twin = sweep['twin']
+    rows = [[f"plain twin (`{twin['run']}`)", '-'] +
+            [fmt(twin['metrics'].get(k)) for k in METRICS]]
+    return rows + [[label, f"{g['score_mode']}: {setting(g)}"] +
+                   [fmt(g.get(k)) for k in METRICS] for label, g in cells]
+
+
 def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
     """``summary.json`` of the comparison: per model the per-seed metrics,
     the differences' intervals, calibration, latency and targets."""
@@ -130,6 +156,12 @@ def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
         calibration={
             k: v['calibration']
             for k, v in (heads.get('models') or {}).items()
+        },
+        val_sweeps={
+            k: dict(run=sw['run'], twin=sw['twin'], best_cell=sw['best_cell'],
+                    power_helps=sw['power']['power_helps'])
+            for k in bench.compared_keys
+            for sw in [results.get(f'sweep_{k}')] if sw
         },
         latency=latency,
         targets=heads_targets(results, latency),
@@ -228,6 +260,11 @@ def write_heads_report(bench: Any) -> dict:
         seed_rows=seed_rows(results, bench),
         difference_rows=difference_rows(results),
         calibration_rows=calibration_rows(results, bench),
+        sweeps={
+            k: dict(result=results[f'sweep_{k}'],
+                    rows=sweep_rows(results[f'sweep_{k}']))
+            for k in bench.compared_keys if results.get(f'sweep_{k}')
+        },
         latency_rows=[[k, v['pair'], fmt(v['ratio_net'], 3),
                        fmt(v['ratio_full'], 3), fmt(v['mac_floor'], 3)]
                       for k, v in summary['latency'].items()],

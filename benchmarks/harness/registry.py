@@ -12,7 +12,10 @@ trained by ``train/<run>`` and evaluated by ``eval/<run>``. Entry fields:
   exactly that SSD (same config but for the head's LE parts, LE
   initialized from its own random stream), so it is computed once and LED
   and SSD share their first 12 of 24 units bit for bit;
-- ``desc``: one line for the report.
+- ``desc``: one line for the report;
+- ``val_sweep`` (``heads``): also train this LED run and the twin it starts
+  from on train.txt, evaluate on val.txt and sweep its LE scoring there
+  (:func:`with_val_twins`).
 
 :func:`get_registry` names them: ``cpu`` (the benchmark), ``vgg16`` (the
 paper's pair for a GPU) and the recipe searches ``v15``/``v16``
@@ -20,7 +23,7 @@ paper's pair for a GPU) and the recipe searches ``v15``/``v16``
 and ``heads`` (LE on RetinaNet and FCOS against their plain twins and
 MMDetection's quality heads ATSS and GFL, :data:`HEADS_RUNS`).
 """
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from mmdet_led.evaluation import LocQualityMetric
 
@@ -147,12 +150,33 @@ VGG16_RUNS: Dict[str, dict] = {
 }
 
 
+def trainsplit(entry: dict, init_from: Optional[str] = None) -> dict:
+    """``entry`` trained on train.txt and evaluated on val.txt, first seed
+    only, starting from ``init_from``'s step 1 (if given)."""
+    return dict(entry, seeds='first', train='train', eval='val',
+                init_from=init_from, val_sweep=False,
+                desc=entry['desc'] + ' (train -> val)')
+
+
+def with_val_twins(runs: Dict[str, dict]) -> Dict[str, dict]:
+    """``runs`` plus, for every ``val_sweep`` entry, ``<key>-trainsplit``
+    and ``<twin>-trainsplit`` (:func:`trainsplit`) for its val sweep."""
+    out = dict(runs)
+    for key, entry in runs.items():
+        if entry.get('val_sweep'):
+            twin = entry['init_from']
+            out[f'{twin}-trainsplit'] = trainsplit(runs[twin])
+            out[f'{key}-trainsplit'] = trainsplit(entry, f'{twin}-trainsplit')
+    return out
+
+
 #: The FPN-head comparison (``--registry heads``): LED-RetinaNet and
 #: LED-FCOS, each started from its plain twin's step 1 like the CPU LED from
 #: its SSD, and MMDetection's own quality heads on the same backbone, neck,
 #: data and schedule as rivals: ATSS (centerness) and GFL (quality in the
 #: class score).
-HEADS_RUNS: Dict[str, dict] = {
+#: Plus the LED heads' train -> val runs for their scoring sweep.
+HEADS_RUNS: Dict[str, dict] = with_val_twins({
     'retinanet':
     dict(
         config='configs/led/retinanet/'
@@ -163,6 +187,7 @@ HEADS_RUNS: Dict[str, dict] = {
         config='configs/led/retinanet/'
         'led-retinanet_efficientnetlite0_fpn_192_voc07_cpu.py',
         init_from='retinanet',
+        val_sweep=True,
         desc='LED-RetinaNet: RetinaNet with LEDRetinaHead'),
     'fcos':
     dict(
@@ -173,6 +198,7 @@ HEADS_RUNS: Dict[str, dict] = {
         config='configs/led/fcos/'
         'led-fcos_efficientnetlite0_fpn_192_voc07_cpu.py',
         init_from='fcos',
+        val_sweep=True,
         desc='LED-FCOS: FCOS with LEDFCOSHead (centerness kept)'),
     'atss':
     dict(
@@ -182,7 +208,7 @@ HEADS_RUNS: Dict[str, dict] = {
     dict(
         config='configs/led/gfl/gfl_efficientnetlite0_fpn_192_voc07_cpu.py',
         desc='GFL (quality focal loss), EfficientNet-Lite0 + FPN 192'),
-}
+})
 #: Differences ``(A, B)`` (A - B) the ``heads`` part bootstraps.
 HEADS_COMPARISONS = [('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
                      ('led-retinanet', 'atss'), ('led-retinanet', 'gfl'),
@@ -308,6 +334,10 @@ SWEEP_SIGMAS = (0.5, 1.0, 2.0)
 SWEEP_POWERS = (0.25, 0.5, 0.75)
 #: What score_thr is compared with (LEDHead test_cfg.score_thr_on).
 SWEEP_THR_ON = ('conf', 'cls')
+#: What a val sweep ranks its cells by: the CPU pair's headline metrics,
+#: and the FPN heads' (whose targets are on COCO-style AP).
+SWEEP_METRICS = ('mAP50', 'AP70')
+HEADS_SWEEP_METRICS = ('AP', 'AP75')
 SCORE_MODES = ('cls', 'product', 'gaussian')
 #: Calibration: pre-NMS detections above this score, top-k per image.
 CALIB_SCORE_THR = 0.01

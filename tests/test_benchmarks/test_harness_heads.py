@@ -6,9 +6,11 @@ import numpy as np
 from harness_fixtures import make_bench
 
 from benchmarks.harness.analyses.ci import difference
+from benchmarks.harness.analyses.heads import val_cell
+from benchmarks.harness.analyses.sweep import best_cell, power_check
 from benchmarks.harness.heads_report import (heads_targets, latency_ratios,
                                              make_heads_summary,
-                                             seed_mean_sd,
+                                             seed_mean_sd, sweep_rows,
                                              write_heads_report)
 from benchmarks.harness.registry import (HEADS_COMPARISONS, HEADS_RUNS,
                                          HEADS_TARGETS)
@@ -27,19 +29,34 @@ def test_heads_graph_pairs_seeds_and_twins(tmp_path):
         'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'gfl'
     ]
     trains = [p for p in bench.parts if p.startswith('train/')]
-    # every model's seed 0 before any seed 1, twins before their LED head
-    assert trains[:6] == [f'train/{k}_s0' for k in bench.compared_keys]
-    assert trains[6:] == [f'train/{k}_s1' for k in bench.compared_keys]
+    # the val sweep's runs first, then every model's seed 0 before any
+    # seed 1, twins before their LED head
+    val_runs = ['retinanet-trainsplit_s0', 'led-retinanet-trainsplit_s0',
+                'fcos-trainsplit_s0', 'led-fcos-trainsplit_s0']
+    assert trains[:4] == [f'train/{r}' for r in val_runs]
+    assert trains[4:10] == [f'train/{k}_s0' for k in bench.compared_keys]
+    assert trains[10:] == [f'train/{k}_s1' for k in bench.compared_keys]
     assert bench.parts['train/led-fcos_s1'].deps == ['train/fcos_s1']
     assert bench.parts['train/gfl_s1'].deps == []
+    assert bench.parts['train/led-fcos-trainsplit_s0'].deps == [
+        'train/fcos-trainsplit_s0']
+    run = bench.run_named('led-fcos-trainsplit_s0')
+    assert (run.train_split, run.eval_split) == ('train', 'val')
+    sweep = bench.parts['sweep/led-fcos']
+    assert sweep.run is run and sweep.deps == [
+        'eval/led-fcos-trainsplit_s0', 'eval/fcos-trainsplit_s0']
+    assert {p for p in bench.parts if p.startswith('sweep')} == {
+        'sweep/led-retinanet', 'sweep/led-fcos'}
     assert bench.parts['heads'].aggregate
     assert sorted(bench.parts['heads'].deps) == sorted(
-        f'eval/{k}_s{s}' for k in bench.compared_keys for s in (0, 1))
+        [f'eval/{k}_s{s}' for k in bench.compared_keys for s in (0, 1)] +
+        ['sweep/led-retinanet', 'sweep/led-fcos'])
     # none of the CPU benchmark's LED-vs-SSD parts
     assert not {'ci', 'scoring', 'calibration', 'speed', 'sweep'} & set(
         bench.parts)
     # an LED head resumes from its twin's step 1: the configs agree on it
-    for led, twin in (('led-retinanet', 'retinanet'), ('led-fcos', 'fcos')):
+    for led, twin in (('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
+                      ('led-fcos-trainsplit', 'fcos-trainsplit')):
         assert twin_mismatch(
             bench.build_config(bench.run_named(f'{twin}_s0')),
             bench.build_config(bench.run_named(f'{led}_s0'))) == []
@@ -165,3 +182,55 @@ def test_report_from_results_and_from_nothing(tmp_path):
         '(0.00) | 6.50 (0.71) | 25.5 |' in text
     assert '| gfl | 1 | 16.00 | 25.00 | 8.00 | 7.00 | 26.0 |' in text
     assert '1152 iterations at batch 16' in text
+
+
+def val_sweep_result():
+    """A heads sweep result (made-up val numbers): cls, the config's
+    gaussian cell, a better 'power' cell."""
+
+    def cell(mode, ap, ap75, **kw):
+        return dict(score_mode=mode, score_thr_on='cls', AP=ap, AP75=ap75,
+                    mAP50=2 * ap, AP70=ap, **kw)
+
+    grid = [cell('cls', 10.0, 8.0),
+            cell('gaussian', 11.0, 9.0, loc_lambda=0.6, loc_sigma=1.0),
+            cell('power', 11.5, 9.0, loc_lambda=0.6, loc_power=0.5)]
+    return dict(
+        run='led-fcos-trainsplit_s0', score_thr_on='cls', grid=grid,
+        default=dict(loc_lambda=0.6, loc_sigma=1.0),
+        power=power_check(grid, 'cls', ('AP', 'AP75')),
+        best_cell=best_cell(grid, None, 'cls', ('AP', 'AP75')),
+        twin=dict(run='fcos-trainsplit_s0',
+                  metrics=dict(AP=9.0, mAP50=18.0, AP70=9.0, AP75=7.0)))
+
+
+def test_val_sweep_rows_and_cell():
+    sweep = val_sweep_result()
+    assert sweep['power']['power_helps']
+    assert val_cell(sweep) == dict(score_mode='power', score_thr_on='cls',
+                                   loc_lambda=0.6, loc_power=0.5)
+    rows = sweep_rows(sweep)
+    assert rows[0] == ['plain twin (`fcos-trainsplit_s0`)', '-', '9.00',
+                       '18.00', '9.00', '7.00']
+    assert rows[1][:3] == ['LED, class score', 'cls: -', '10.00']
+    assert rows[2][:3] == ["LED, the config's scoring",
+                           'gaussian: lambda=0.6, sigma=1.0', '11.00']
+    assert rows[-1][:3] == ['LED, best cell (applied on test)',
+                            'power: lambda=0.6, power=0.5', '11.50']
+
+
+def test_report_shows_the_val_sweep(tmp_path):
+    bench = heads_bench(tmp_path, seeds=(0, ))
+    results = tmp_path / 'results'
+    results.mkdir(parents=True)
+    (results / 'sweep_led-fcos.json').write_text(
+        json.dumps(val_sweep_result()))
+    summary = write_heads_report(bench)
+    assert summary['val_sweeps']['led-fcos']['power_helps']
+    assert 'led-retinanet' not in summary['val_sweeps']
+    text = (tmp_path / 'README.md').read_text()
+    assert '**led-fcos** (`led-fcos-trainsplit_s0`' in text
+    assert '| LED, best cell (applied on test) | power: lambda=0.6, ' \
+        'power=0.5 | 11.50 | 23.00 | 11.50 | 9.00 |' in text
+    assert "val AP is above the best gaussian cell's and its val AP@0.75" \
+        in text

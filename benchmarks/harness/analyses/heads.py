@@ -8,7 +8,9 @@ One aggregate part over the evaluated runs of every compared model:
   test images) of COCO-style AP, mAP@0.5, AP@0.7 and AP@0.75;
 * per run, the calibration of its pre-NMS candidates: Pearson and Spearman
   correlation of the final confidence, and for LED heads of ``conf_cls``
-  and ``conf_loc``, with the true IoU (as the ``calibration`` part).
+  and ``conf_loc``, with the true IoU (as the ``calibration`` part);
+* for an LED head whose ``sweep/<key>`` ran, the same differences with its
+  test detections re-scored by the val sweep's best cell (``A@val - B``).
 """
 import time
 from typing import Any, Dict, List
@@ -58,11 +60,27 @@ def mean_correlations(per_run: Dict[str, dict],
     }
 
 
+def val_cell(sweep: dict) -> Dict[str, Any]:
+    """The ``test_cfg`` updates of a sweep's best cell (its metrics
+    dropped)."""
+    return {
+        k: v
+        for k, v in sweep['best_cell'].items()
+        if k in ('score_mode', 'score_thr_on', 'loc_lambda', 'loc_sigma',
+                 'loc_power')
+    }
+
+
 def part_heads(bench: Any, part: Any) -> dict:
     """Differences with their intervals, and calibration, of the compared
     models."""
     started = time.time()
     runs = {k: bench.done_runs(k) for k in bench.compared_keys}
+    val_cells = {
+        k: val_cell(bench.result(f'sweep/{k}'))
+        for k in bench.compared_keys
+        if bench.result(f'sweep/{k}') is not None
+    }
     samples: Dict[str, Dict[str, dict]] = {}
     point: Dict[str, Dict[str, dict]] = {}
     calibration: Dict[str, dict] = {}
@@ -76,6 +94,13 @@ def part_heads(bench: Any, part: Any) -> dict:
             'default': {k: float(v[0])
                         for k, v in accuracy_metrics(matches).items()}
         }
+        if run.key in val_cells:
+            matches = data.matches(**val_cells[run.key])
+            samples[run.name]['val'] = accuracy_metrics(matches, weights)
+            point[run.name]['val'] = {
+                k: float(v[0])
+                for k, v in accuracy_metrics(matches).items()
+            }
         calibration[run.name] = dict(model=run.key, **run_calibration(data))
         log(f'heads: {run.name} bootstrapped and calibrated')
     diffs: Dict[str, dict] = {}
@@ -85,6 +110,10 @@ def part_heads(bench: Any, part: Any) -> dict:
         for k, d in difference(samples, point, runs[a], 'default', runs[b],
                                'default', METRICS).items():
             diffs[f'{a}-{b}/{k}'] = d
+        if a in val_cells:
+            for k, d in difference(samples, point, runs[a], 'val', runs[b],
+                                   'default', METRICS).items():
+                diffs[f'{a}@val-{b}/{k}'] = d
     models = {
         key: dict(
             runs=[r.name for r in key_runs],
@@ -96,6 +125,12 @@ def part_heads(bench: Any, part: Any) -> dict:
                                           [r.name for r in key_runs]))
         for key, key_runs in runs.items()
     }
+    for key, cell in val_cells.items():
+        models[key]['val_cell'] = cell
+        models[key]['val_metrics'] = {
+            k: [100 * point[r.name]['val'][k] for r in runs[key]]
+            for k in METRICS
+        }
     return base_meta(
         bench,
         part,
