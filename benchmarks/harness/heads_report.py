@@ -116,14 +116,16 @@ def sweep_rows(sweep: dict) -> List[list]:
 
     def setting(g: dict) -> str:
         keys = ('loc_lambda', 'loc_sigma', 'loc_power')
-        return ', '.join(f'{k[4:]}={g[k]}' for k in keys if k in g) or '-'
+        text = ', '.join(f'{k[4:]}={g[k]}' for k in keys if k in g) or '-'
+        return text + (f', centerness {g["centerness"]}'
+                       if 'centerness' in g else '')
 
-    default = next(
-        g for g in sweep['grid']
-        if g['score_mode'] == 'gaussian' and g['score_thr_on'] ==
-        sweep['score_thr_on'] and g['loc_lambda'] == sweep['default'][
-            'loc_lambda'] and g['loc_sigma'] == sweep['default']['loc_sigma'])
-    cls = next(g for g in sweep['grid'] if g['score_mode'] == 'cls')
+    cfg = dict(sweep['default'], score_mode='gaussian',
+               score_thr_on=sweep['score_thr_on'])
+    default = next(g for g in sweep['grid']
+                   if all(g.get(k) == v for k, v in cfg.items()))
+    cls = next(g for g in sweep['grid'] if g['score_mode'] == 'cls' and g.get(
+        'centerness') == cfg.get('centerness'))
     cells = [('LED, class score', cls), ("LED, the config's scoring", default),
              ('LED, best gaussian', sweep['power']['best_gaussian']),
              ("LED, best 'power'", sweep['power']['best_power']),

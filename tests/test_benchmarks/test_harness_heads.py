@@ -185,19 +185,22 @@ def test_report_from_results_and_from_nothing(tmp_path):
 
 
 def val_sweep_result():
-    """A heads sweep result (made-up val numbers): cls, the config's
-    gaussian cell, a better 'power' cell."""
+    """A heads sweep result (made-up val numbers) of a head with
+    centerness: cls and the config's gaussian cell with it combined, a
+    better 'power' cell with it replaced, and a cls cell without it."""
 
-    def cell(mode, ap, ap75, **kw):
+    def cell(mode, ap, ap75, centerness='combine', **kw):
         return dict(score_mode=mode, score_thr_on='cls', AP=ap, AP75=ap75,
-                    mAP50=2 * ap, AP70=ap, **kw)
+                    mAP50=2 * ap, AP70=ap, centerness=centerness, **kw)
 
     grid = [cell('cls', 10.0, 8.0),
             cell('gaussian', 11.0, 9.0, loc_lambda=0.6, loc_sigma=1.0),
-            cell('power', 11.5, 9.0, loc_lambda=0.6, loc_power=0.5)]
+            cell('cls', 10.5, 8.0, 'replace'),
+            cell('power', 11.5, 9.0, 'replace', loc_lambda=0.6,
+                 loc_power=0.5)]
     return dict(
         run='led-fcos-trainsplit_s0', score_thr_on='cls', grid=grid,
-        default=dict(loc_lambda=0.6, loc_sigma=1.0),
+        default=dict(loc_lambda=0.6, loc_sigma=1.0, centerness='combine'),
         power=power_check(grid, 'cls', ('AP', 'AP75')),
         best_cell=best_cell(grid, None, 'cls', ('AP', 'AP75')),
         twin=dict(run='fcos-trainsplit_s0',
@@ -208,15 +211,22 @@ def test_val_sweep_rows_and_cell():
     sweep = val_sweep_result()
     assert sweep['power']['power_helps']
     assert val_cell(sweep) == dict(score_mode='power', score_thr_on='cls',
-                                   loc_lambda=0.6, loc_power=0.5)
+                                   loc_lambda=0.6, loc_power=0.5,
+                                   centerness='replace')
     rows = sweep_rows(sweep)
     assert rows[0] == ['plain twin (`fcos-trainsplit_s0`)', '-', '9.00',
                        '18.00', '9.00', '7.00']
-    assert rows[1][:3] == ['LED, class score', 'cls: -', '10.00']
-    assert rows[2][:3] == ["LED, the config's scoring",
-                           'gaussian: lambda=0.6, sigma=1.0', '11.00']
-    assert rows[-1][:3] == ['LED, best cell (applied on test)',
-                            'power: lambda=0.6, power=0.5', '11.50']
+    # the class-score row keeps the config's centerness mode
+    assert rows[1][:3] == ['LED, class score', 'cls: -, centerness combine',
+                           '10.00']
+    assert rows[2][:3] == [
+        "LED, the config's scoring",
+        'gaussian: lambda=0.6, sigma=1.0, centerness combine', '11.00'
+    ]
+    assert rows[-1][:3] == [
+        'LED, best cell (applied on test)',
+        'power: lambda=0.6, power=0.5, centerness replace', '11.50'
+    ]
 
 
 def test_report_shows_the_val_sweep(tmp_path):
@@ -231,6 +241,7 @@ def test_report_shows_the_val_sweep(tmp_path):
     text = (tmp_path / 'README.md').read_text()
     assert '**led-fcos** (`led-fcos-trainsplit_s0`' in text
     assert '| LED, best cell (applied on test) | power: lambda=0.6, ' \
-        'power=0.5 | 11.50 | 23.00 | 11.50 | 9.00 |' in text
+        'power=0.5, centerness replace | 11.50 | 23.00 | 11.50 | 9.00 |' \
+        in text
     assert "val AP is above the best gaussian cell's and its val AP@0.75" \
         in text

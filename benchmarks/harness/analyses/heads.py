@@ -67,7 +67,7 @@ def val_cell(sweep: dict) -> Dict[str, Any]:
         k: v
         for k, v in sweep['best_cell'].items()
         if k in ('score_mode', 'score_thr_on', 'loc_lambda', 'loc_sigma',
-                 'loc_power')
+                 'loc_power', 'centerness')
     }
 
 

@@ -8,10 +8,12 @@ val only, whether IoU-aware RetinaNet's ``cls ** (1 - a) * loc ** a`` ranks
 better than the Gaussian (:func:`power_rule`, fixed before any run).
 
 ``sweep/<key>`` (``--registry heads``) does the same for an LED head's
-train -> val run under the config's ``score_thr_on`` only, ranks cells by
-the heads' metrics (AP, then AP@0.75) and also names the best cell of the
-whole grid, every score mode included, which the ``heads`` part applies on
-test; its plain twin's val metrics come along as the baseline.
+train -> val run under the config's ``score_thr_on`` only (and, for a head
+with its own score factor, with FCOS's centerness combined with the LE
+ranking and replaced by it), ranks cells by the heads' metrics (AP, then
+AP@0.75) and also names the best cell of the whole grid, every score mode
+included, which the ``heads`` part applies on test; its plain twin's val
+metrics come along as the baseline.
 """
 import math
 import time
@@ -20,6 +22,7 @@ from typing import Any, Sequence, Tuple
 from ..evaluate import RunData, metrics_percent
 from ..common import log
 from ..meta import base_meta
+from mmdet_led.models.dense_heads.le_head_mixin import CENTERNESS_MODES
 from ..registry import (HEADS_SWEEP_METRICS, SWEEP_LAMBDAS, SWEEP_METRICS,
                         SWEEP_POWERS, SWEEP_SIGMAS, SWEEP_THR_ON)
 
@@ -97,22 +100,31 @@ def part_sweep(bench: Any, part: Any) -> dict:
     run, metrics = sweep_target(bench, part)
     data = RunData(bench, run)
     thr_on = data.test_cfg.get('score_thr_on', 'conf')
+    variants = sweep_variants(
+        SWEEP_THR_ON if part.run is None else (thr_on, ))
+    default = dict(loc_lambda=data.test_cfg.get('loc_lambda', 0.6),
+                   loc_sigma=data.test_cfg.get('loc_sigma', 1.0))
+    if getattr(data.model.bbox_head, 'with_host_score_factor', False):
+        default['centerness'] = data.test_cfg.get('centerness',
+                                                  CENTERNESS_MODES[0])
+        variants = [
+            dict(v, centerness=c) for c in CENTERNESS_MODES for v in variants
+        ]
     grid = []
-    for v in sweep_variants(
-            SWEEP_THR_ON if part.run is None else (thr_on, )):
+    for v in variants:
         m = metrics_percent(data.matches(**v))
         grid.append(dict(**v, **m))
         log(f'sweep {v}: ' +
             ' '.join(f'{k} {m[k]:.2f}' for k in ('mAP50', 'AP70', 'AP')))
-    default = (data.test_cfg.get('loc_lambda', 0.6),
-               data.test_cfg.get('loc_sigma', 1.0))
     first, second = metrics
     # ties: the secondary metric, then closeness to the config default
     best = max(
-        (g for g in grid
-         if g['score_mode'] == 'gaussian' and g['score_thr_on'] == thr_on),
-        key=lambda g: (g[first], g[second], -abs(g['loc_lambda'] - default[
-            0]) - abs(math.log(g['loc_sigma'] / default[1]))))
+        (g for g in grid if g['score_mode'] == 'gaussian'
+         and g['score_thr_on'] == thr_on and g.get('centerness') ==
+         default.get('centerness')),
+        key=lambda g: (g[first], g[second],
+                       -abs(g['loc_lambda'] - default['loc_lambda']) -
+                       abs(math.log(g['loc_sigma'] / default['loc_sigma']))))
     extra = {}
     if part.run is not None:
         twin = bench.result(f'eval/{run.init_from}')
@@ -131,7 +143,7 @@ def part_sweep(bench: Any, part: Any) -> dict:
         "closest to the config default), score_thr on "
         f"'{thr_on}' (the config's)",
         score_thr_on=thr_on,
-        default=dict(loc_lambda=default[0], loc_sigma=default[1]),
+        default=default,
         chosen=dict(loc_lambda=best['loc_lambda'],
                     loc_sigma=best['loc_sigma']),
         power=power_check(grid, thr_on, metrics),
