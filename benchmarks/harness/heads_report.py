@@ -253,8 +253,8 @@ def write_heads_report(bench: Any) -> dict:
         quick=bench.quick,
         seeds=bench.seeds,
         results_rel=osp.relpath(bench.results_dir, readme_dir),
-        le_cost_rel=osp.relpath(
-            osp.join(ROOT, 'benchmarks', 'le_cost.md'), readme_dir),
+        # from the report's home, benchmarks/heads/ (wherever it renders)
+        le_cost_rel='../le_cost.md',
         first_train=first,
         heads=results.get('heads'),
         target_rows=[target_row(t) for t in summary['targets']],

@@ -1,6 +1,8 @@
 """Regression guard: the committed result JSONs regenerate the committed
-``summary.json`` and ``benchmarks/README.md`` unchanged but for the commit
-and the generation time (``tools/benchmark.py --report-only`` into a copy)."""
+``summary.json`` and README unchanged but for the commit and the generation
+time (``tools/benchmark.py --report-only`` into a copy), for the CPU
+benchmark (``benchmarks/``) and the FPN-head comparison
+(``benchmarks/heads/``)."""
 import json
 import shutil
 
@@ -9,6 +11,7 @@ import pytest
 from conftest import REPO
 
 from benchmarks.harness.cli import bench_from_args, parse_args
+from benchmarks.harness.heads_report import write_heads_report
 from benchmarks.harness.report import write_report
 
 BENCH = REPO / 'benchmarks'
@@ -23,14 +26,14 @@ def _stamp(path) -> str:
 pytestmark = pytest.mark.slow  # renders every plot: ~15 s
 
 
-@pytest.fixture(scope='module')
-def regenerated(tmp_path_factory):
-    """--report-only into a copy of the results and figures, with the runs'
-    checkpoints and raw outputs present (as on the machine that ran them;
-    empty placeholders, which only their existence is checked of)."""
-    tmp = tmp_path_factory.mktemp('report')
-    shutil.copytree(BENCH / 'results', tmp / 'results')
-    shutil.copytree(BENCH / 'figures', tmp / 'figures')
+def regenerate(tmp, src, argv, write) -> None:
+    """--report-only (``argv``) into a copy of ``src``'s results (and
+    figures), with the runs' checkpoints and raw outputs present (as on the
+    machine that ran them; empty placeholders, which only their existence
+    is checked of)."""
+    shutil.copytree(src / 'results', tmp / 'results')
+    if (src / 'figures').is_dir():
+        shutil.copytree(src / 'figures', tmp / 'figures')
     root = tmp / 'root'
     for res in (tmp / 'results').glob('*_s[0-9]*.json'):
         data = json.loads(res.read_text())
@@ -39,27 +42,42 @@ def regenerated(tmp_path_factory):
                 (root / data[key]).parent.mkdir(parents=True, exist_ok=True)
                 (root / data[key]).touch()
     bench = bench_from_args(
-        parse_args(['--report-only', '--results-dir', str(tmp / 'results')]))
+        parse_args(argv + ['--report-only', '--results-dir',
+                           str(tmp / 'results')]))
     bench.root = str(root)
     assert bench.readme == str(tmp / 'README.md')
-    write_report(bench)
-    return tmp
+    write(bench)
+
+
+@pytest.fixture(scope='module', params=['cpu', 'heads'])
+def regenerated(request, tmp_path_factory):
+    """(committed report folder, regenerated copy) of each benchmark."""
+    tmp = tmp_path_factory.mktemp('report')
+    if request.param == 'cpu':
+        regenerate(tmp, BENCH, [], write_report)
+        return BENCH, tmp
+    regenerate(tmp, BENCH / 'heads', ['--registry', 'heads'],
+               write_heads_report)
+    return BENCH / 'heads', tmp
 
 
 def test_summary_regenerates_unchanged(regenerated):
-    old = json.loads((BENCH / 'results' / 'summary.json').read_text())
-    new = json.loads((regenerated / 'results' / 'summary.json').read_text())
+    src, tmp = regenerated
+    old = json.loads((src / 'results' / 'summary.json').read_text())
+    new = json.loads((tmp / 'results' / 'summary.json').read_text())
     assert new['commit'] and new['generated']
     for summary in (old, new):
         summary.pop('commit')
         summary.pop('generated')
     assert new == old
-    assert set(new['parts'].values()) == {'done'}
+    if src == BENCH:
+        assert set(new['parts'].values()) == {'done'}
 
 
 def test_readme_regenerates_unchanged(regenerated):
-    old = (BENCH / 'README.md').read_text()
-    stamp = _stamp(BENCH / 'results' / 'summary.json')
+    src, tmp = regenerated
+    old = (src / 'README.md').read_text()
+    stamp = _stamp(src / 'results' / 'summary.json')
     assert stamp in old
-    old = old.replace(stamp, _stamp(regenerated / 'results' / 'summary.json'))
-    assert (regenerated / 'README.md').read_text() == old
+    old = old.replace(stamp, _stamp(tmp / 'results' / 'summary.json'))
+    assert (tmp / 'README.md').read_text() == old
