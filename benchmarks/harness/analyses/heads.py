@@ -76,11 +76,8 @@ def part_heads(bench: Any, part: Any) -> dict:
     models."""
     started = time.time()
     runs = {k: bench.done_runs(k) for k in bench.compared_keys}
-    val_cells = {
-        k: val_cell(bench.result(f'sweep/{k}'))
-        for k in bench.compared_keys
-        if bench.result(f'sweep/{k}') is not None
-    }
+    sweeps = {k: bench.result(f'sweep/{k}') for k in bench.compared_keys}
+    val_cells = {k: val_cell(sw) for k, sw in sweeps.items() if sw}
     samples: Dict[str, Dict[str, dict]] = {}
     point: Dict[str, Dict[str, dict]] = {}
     calibration: Dict[str, dict] = {}
@@ -88,16 +85,15 @@ def part_heads(bench: Any, part: Any) -> dict:
     for run, data, weights in paired_by_image(
             bench, [r for key_runs in runs.values() for r in key_runs]):
         num_images = weights.shape[1]
-        matches = data.matches()
-        samples[run.name] = {'default': accuracy_metrics(matches, weights)}
-        point[run.name] = {
-            'default': {k: float(v[0])
-                        for k, v in accuracy_metrics(matches).items()}
-        }
+        # the config's scoring, and the val sweep's best cell if it ran
+        variants = {'default': {}}
         if run.key in val_cells:
-            matches = data.matches(**val_cells[run.key])
-            samples[run.name]['val'] = accuracy_metrics(matches, weights)
-            point[run.name]['val'] = {
+            variants['val'] = val_cells[run.key]
+        samples[run.name], point[run.name] = {}, {}
+        for name, updates in variants.items():
+            matches = data.matches(**updates)
+            samples[run.name][name] = accuracy_metrics(matches, weights)
+            point[run.name][name] = {
                 k: float(v[0])
                 for k, v in accuracy_metrics(matches).items()
             }

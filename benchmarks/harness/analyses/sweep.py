@@ -19,10 +19,10 @@ import math
 import time
 from typing import Any, Sequence, Tuple
 
+from mmdet_led.models.dense_heads.le_head_mixin import CENTERNESS_MODES
 from ..evaluate import RunData, metrics_percent
 from ..common import log
 from ..meta import base_meta
-from mmdet_led.models.dense_heads.le_head_mixin import CENTERNESS_MODES
 from ..registry import (HEADS_SWEEP_METRICS, SWEEP_LAMBDAS, SWEEP_METRICS,
                         SWEEP_POWERS, SWEEP_SIGMAS, SWEEP_THR_ON)
 
