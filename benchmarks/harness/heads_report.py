@@ -64,7 +64,7 @@ def latency_ratios(path: str = LE_COST) -> Dict[str, dict]:
             mac_floor=(gmacs['led'] / gmacs['ssd']
                        if gmacs.get('ssd') else None),
             device=cost.get('device'),
-            date=cost.get('date'))
+            date=(cost.get('pair_dates') or {}).get(pair, cost.get('date')))
     return out
 
 
@@ -77,7 +77,7 @@ def heads_targets(results: Dict[str, dict],
     targets = []
     for a, b, metric, need in HEADS_TARGETS:
         d = diffs.get(f'{a}-{b}/{metric}')
-        name = f'{a} - {b} {LABELS[metric]} (mean over seeds)'
+        name = f'{a} - {b} {LABELS[metric]} (mean over shared seeds)'
         if not d:
             targets.append(dict(name=name, target=f'>= {need:+.1f}',
                                 measured=None, status='pending',
@@ -86,8 +86,9 @@ def heads_targets(results: Dict[str, dict],
         two = d.get('ci95_two_level')
         note = 'per-image 95% CI {}'.format(interval(d['ci95']))
         if two:
-            note = 'two-level 95% CI {} over {} seeds; {}'.format(
-                interval(two), d['num_seeds'], note)
+            pairs = d['num_seeds']
+            note = 'two-level 95% CI {} over {} seed pair{}; {}'.format(
+                interval(two), pairs, '' if pairs == 1 else 's', note)
         targets.append(
             dict(name=name, target=f'>= {need:+.1f}',
                  measured=d['estimate'],

@@ -154,3 +154,22 @@ def test_machines_and_meta_record_the_environment(monkeypatch):
                             quick=False)
     part = SimpleNamespace(name='ci', deps=[])
     assert meta.base_meta(bench, part, 0.0)['env'] == env
+
+
+def test_difference_is_over_the_seeds_both_models_have():
+    """A has seeds 0-1, B only seed 0: the estimate is A's seed 0 minus
+    B's (0.25 - 0.20), not A's two-seed mean (0.30) minus B's, so that it
+    agrees with the seed-paired interval; without a shared seed the seed
+    means of each are compared."""
+    a, b, c = [run('a', 0), run('a', 1)], [run('b', 0)], [run('c', 5)]
+    values = {'a_s0': 0.25, 'a_s1': 0.35, 'b_s0': 0.20, 'c_s5': 0.10}
+    point = {n: {'m': dict(AP=v)} for n, v in values.items()}
+    samples = {n: {'m': dict(AP=np.full(20, v))} for n, v in values.items()}
+    d = difference(samples, point, a, 'm', b, 'm', ('AP', ))['AP']
+    assert np.isclose(d['estimate'], 5.0)
+    assert np.allclose(d['ci95'], [5.0, 5.0])
+    assert np.allclose(d['ci95_two_level'], [5.0, 5.0])
+    assert d['num_seeds'] == 1
+    d = difference(samples, point, a, 'm', c, 'm', ('AP', ))['AP']
+    assert np.isclose(d['estimate'], 20.0)
+    assert 'ci95_two_level' not in d

@@ -94,6 +94,7 @@ def le_cost_file(tmp_path):
     b1 = dict(ratio_net=1.168, ratio_full=1.386)
     path.write_text(json.dumps(dict(
         device='CPU x', date='2026-12-05',
+        pair_dates=dict(retinanet='2026-12-06'),
         pairs=dict(
             retinanet=dict(gmacs=dict(ssd=0.5, led=0.6),
                            batches={'1': b1}),
@@ -108,6 +109,9 @@ def test_latency_ratios_and_their_floor(tmp_path):
     assert lat['led-retinanet']['pair'] == 'retinanet'
     assert np.isclose(lat['led-retinanet']['mac_floor'], 1.2)
     assert np.isclose(lat['led-fcos']['mac_floor'], 1.05)
+    # a pair re-measured alone carries its own date
+    assert lat['led-retinanet']['date'] == '2026-12-06'
+    assert lat['led-fcos']['date'] == '2026-12-05'
     assert latency_ratios(str(tmp_path / 'none.json')) == {}
 
 

@@ -76,12 +76,20 @@ def difference(samples: dict,
                metrics: Sequence[str] = METRICS) -> Dict[str, dict]:
     """Per metric, in AP points: the estimate, the per-image 95% percentile
     interval and fraction of resamples <= 0 of seed-mean A minus seed-mean
-    B, and (:func:`two_level`) those of the two-level bootstrap."""
+    B, and (:func:`two_level`) those of the two-level bootstrap.
+
+    Where A and B share seeds, every figure is over those seeds only, so
+    that the estimate and both intervals speak of the same runs (a model
+    with more finished seeds than the other does not shift the estimate
+    away from its interval); without a shared seed, over all runs of each.
+    """
+    pairs = paired_by_seed(runs_a, runs_b)
+    if pairs:
+        runs_a, runs_b = zip(*pairs)
     a = seed_mean(runs_a, mode_a, samples, metrics)
     b = seed_mean(runs_b, mode_b, samples, metrics)
     pa = seed_mean(runs_a, mode_a, point, metrics)
     pb = seed_mean(runs_b, mode_b, point, metrics)
-    pairs = paired_by_seed(runs_a, runs_b)
     out = {}
     for k in metrics:
         d = 100 * (np.asarray(a[k]) - np.asarray(b[k]))

@@ -138,7 +138,8 @@ def part_heads(bench: Any, part: Any) -> dict:
                 for k in bench.compared_keys},
         method=(f'percentile bootstrap, {bench.bootstrap} resamples of the '
                 f'{num_images} test images (seed {BOOTSTRAP_SEED}), '
-                'paired by image; differences of seed means in AP points. '
+                'paired by image; differences of seed means in AP points, '
+                'over the seeds both models have. '
                 'Two-level: each resample also draws the seed-paired runs '
                 '(seed s of A with seed s of B) with replacement'),
         calibration_definition=DEFINITION,
