@@ -7,6 +7,10 @@
 #               worker; each gets its share of the cores)
 #   make test-fast  the same without the end-to-end/subprocess/training tests
 #               (pytest -m "not slow", under a minute)
+#   make toy-data   a generated VOC-format set in data/toy_voc
+#   make benchmark  the CPU SSD/LED evidence benchmark (tools/benchmark.py
+#               --jobs 2, about 3 h on 2 cores; resumable)
+# PYTHON=python3.x overrides the interpreter tools/setup_env.sh builds .venv from.
 PY := .venv/bin/python
 SEED ?= 0
 TEST_WORKERS ?= 2
@@ -26,3 +30,6 @@ test-fast: setup
 
 toy-data: setup
 	$(PY) tools/make_toy_voc.py --out data/toy_voc
+
+benchmark: setup
+	$(PY) tools/benchmark.py --jobs 2

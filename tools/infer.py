@@ -14,8 +14,8 @@ Example::
 
     python tools/infer.py \\
         configs/led/ledlite_efficientnetlite0_192_voc07_cpu.py \\
-        work_dirs/led/iter_24000.pth \\
-        ../shared/data/voc2007/VOCdevkit/VOC2007/JPEGImages \\
+        work_dirs/demo/iter_1152.pth \\
+        data/VOCdevkit/VOC2007/JPEGImages \\
         --out-dir outputs/infer --score-thr 0.3 --with-quality
 """
 import argparse

@@ -40,10 +40,10 @@ SPLITS = dict(
     test='VOC2007/ImageSets/Main/test.txt')
 
 #: Iterations per paper-10k of every run's schedule (``--unit`` overrides):
-#: 24 * 48 = 1152 iterations at batch 16, about 16 epochs of trainval (on
-#: train -> val unit 16 gave LED 10.5, unit 32 19.8 and unit 48 23.1
-#: mAP@0.5). A run takes 18-26 min with two runs side by side, one thread
-#: each, on a 2-core machine.
+#: 24 * 48 = 1152 iterations at batch 16, about 16 epochs of trainval (the
+#: length chosen on train -> val, ``benchmarks/HISTORY.md``). An SSD run
+#: takes 20-40 min with two runs side by side, one thread each, on a 2-core
+#: machine (the wall times are in the report).
 UNIT = 48
 
 #: ``--cfg-options`` applied to every run (before the per-run ones).
@@ -246,8 +246,8 @@ def recipe_search_runs(version: int) -> Dict[str, dict]:
     Both compare LED variants with the LED of recipe v14, all from the same
     SSD step 1; the pre-set rules and outcomes are in
     ``benchmarks/HISTORY.md``. v15: the LE loss weighted 1 instead of 1/3
-    in the joint phase (``beta``). v16 (which reused v15's SSD step 1 and
-    v14 LED): the LE module alone at 10x or 3x the LR (``paramwise_cfg``).
+    in the joint phase (``beta``). v16: the LE module alone at 10x or 3x
+    the LR (``paramwise_cfg``), from the same SSD step 1 and v14 LED.
     """
     runs = {
         'ssd':

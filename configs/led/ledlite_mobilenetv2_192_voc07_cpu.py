@@ -1,7 +1,7 @@
-# CPU-sized LED: the SSDLite-MobileNetV2 192x192 baseline with LEDHead (its
-# LE convs depthwise-separable with BN + ReLU6, like the head), trained in the
-# paper's three steps (scaled down, see _base_/schedules/led_3step_cpu.py).
-# Used by `make demo` and the tests.
+# CPU-sized LED on MobileNetV2: the SSDLite-MobileNetV2 192x192 baseline with
+# LEDHead (its LE convs depthwise-separable with BN + ReLU6, like the head),
+# trained in the CPU recipe's phases (_base_/schedules/led_3step_cpu.py).
+# Used by the tests; `make demo` trains the EfficientNet-Lite0 pair.
 _base_ = [
     './ssdlite_mobilenetv2_192_voc07_cpu.py', './_base_/models/led_head.py'
 ]

@@ -1,8 +1,9 @@
-# The paper's three-step schedule scaled down for CPU training from scratch:
-# the same 120:40:80 step lengths in units of `unit` iterations (the paper's
-# unit is 10k) and the same relative learning rate at the start of each step
-# (1 : 0.1 : 0.1). Two departures for training from scratch on a CPU, both
-# chosen on VOC2007 train -> val (evidence in benchmarks/README.md): AdamW
+# The paper's three-step schedule scaled down for CPU training (the CPU
+# configs start from ImageNet backbone weights, every head layer from random
+# ones): the same 120:40:80 step lengths in units of `unit` iterations (the
+# paper's unit is 10k) and the same relative learning rate at the start of
+# each step (1 : 0.1 : 0.1). Two departures for the CPU, both chosen on
+# VOC2007 train -> val (evidence in benchmarks/HISTORY.md): AdamW
 # instead of SGD, because SGD at lr 0.03-0.06 left the classifier near chance
 # even on the training images; and within a step a cosine to zero instead of
 # the paper's x0.1 drops. A linear warm-up over the first unit.
