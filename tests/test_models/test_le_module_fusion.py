@@ -124,7 +124,14 @@ LAYOUTS = {
                                pred_kernel_size=1), (16, 16, 16, 1)),
     'no_rf': (dict(richer_features=False, norm_cfg=dict(type='BN')),
               ([16, 24], [12, 12], [8, 8], [2, 2])),
+    'shared_bn_pred1x1': (dict(norm_cfg=dict(type='BN'), pred_kernel_size=1),
+                          (16, 16, 16, 2)),
+    'shared_no_rf_pred1x1': (dict(richer_features=False,
+                                  norm_cfg=dict(type='GN', num_groups=8),
+                                  pred_kernel_size=1), (16, 16, 16, 1)),
 }
+#: The layouts whose levels all run at once (shared convs, 1x1 prediction).
+BATCHED = ('shared_gn_pred1x1', 'shared_bn_pred1x1', 'shared_no_rf_pred1x1')
 
 
 def build_le(name: str) -> LEModule:
@@ -163,8 +170,39 @@ def test_fused_inference_equals_per_branch_layers(name):
         out = module(feats, cls_maps, reg_maps)
     assert module._fused is not None
     assert all(plan is not None for plan in module._fused_plans())
+    assert ('batched' in module._fused_plans()[0]) == (name in BATCHED)
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', BATCHED)
+@pytest.mark.parametrize('batch', [1, 2])
+def test_batched_levels_equal_per_branch_layers(name, batch):
+    """All levels at once, with RF convs as convs on the levels above
+    ``batched_conv_positions`` and gathered on the others, on maps from
+    10x7 to 1x2."""
+    module = build_le(name)
+    module.batched_conv_positions = 30
+    gen = torch.Generator().manual_seed(2)
+    sizes = [(10, 7), (5, 4), (3, 3), (1, 2)]
+    feats, cls_maps, reg_maps = (
+        [torch.randn(batch, 16, h, w, generator=gen) for h, w in sizes]
+        for _ in range(3))
+    with torch.no_grad():
+        module.fused_inference = False
+        ref = module(feats, cls_maps, reg_maps)
+        module.fused_inference = True
+        out = module(feats, cls_maps, reg_maps)
+    if module.richer_features:
+        assert module._layouts[(tuple(sizes), torch.device('cpu'),
+                                30)]['small'] == [1, 2, 3]
+    for r, o in zip(ref, out):
+        torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-5)
+    # the maps are views of one positions-major tensor: flatten copies none
+    flat = module.flatten(out[1])
+    assert flat.data_ptr() == out[1].data_ptr()
+    torch.testing.assert_close(flat, module.flatten(ref[1].contiguous()),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_fused_weights_follow_parameter_updates():

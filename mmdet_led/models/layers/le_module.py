@@ -15,6 +15,9 @@ from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
 from ..utils.conv_fusion import (activation_of, folded_conv,
                                  fuse_plain_branches, fuse_separable_branches,
                                  is_foldable, is_same_padded, same_conv2d)
+from ..utils.level_batching import (conv_as_matmul_weight, gather_rows,
+                                    im2col_index, level_members,
+                                    level_offsets, segment_group_norm)
 
 
 def fused_key(tensors: Sequence[Tensor]) -> tuple:
@@ -54,7 +57,11 @@ class LEModule(BaseModule):
     are equally wide), with their GroupNorms merged into one when they
     have the same channels per group. Per level: 11 ops instead of 23 for
     SSDLite's depthwise/BN convs, 9 instead of 10 for plain convs, 11
-    instead of 14 for plain convs with GroupNorm (FCOS, ATSS). The fused
+    instead of 14 for plain convs with GroupNorm. With convs shared across
+    levels and a 1x1 prediction conv (the lite LE of the FPN heads) all
+    levels run at once (:meth:`forward_batched`): one call per layer
+    instead of one per layer and level, where on 2x2-12x12 maps a conv
+    call costs far more in overhead than in arithmetic. The fused
     weights are built from the module's parameters on first use and rebuilt
     whenever a parameter or buffer changes (new storage or an in-place
     update); training, and any forward with autograd on, runs the per-branch
@@ -99,6 +106,9 @@ class LEModule(BaseModule):
 
     num_qualities = 3  # IoU, IoD, IoG
     num_bins = len(C2F_BIN_ANCHORS)
+    #: Levels with more positions run the RF convs of
+    #: :meth:`forward_batched` as convs, smaller ones as gathered matmuls.
+    batched_conv_positions = 1024
 
     def __init__(self,
                  in_channels: Union[int, Sequence[int]],
@@ -129,6 +139,8 @@ class LEModule(BaseModule):
         # (the parameters and buffers the fused weights were built from,
         # their key, one plan per level)
         self._fused: Optional[Tuple[list, tuple, List[Optional[dict]]]] = None
+        # forward_batched's row layout per level sizes
+        self._layouts: Dict[tuple, dict] = {}
         per_level = [in_channels, cls_channels, reg_channels, num_base_priors]
         self.shared_levels = isinstance(in_channels, int)
         if self.shared_levels:
@@ -207,6 +219,9 @@ class LEModule(BaseModule):
             offsets) for C2F, K = 1 for direct regression.
         """
         plans = self._fused_plans() if self._use_fused() else None
+        if plans and plans[0] is not None and 'batched' in plans[0]:
+            return self.forward_batched(plans[0], feats, cls_scores,
+                                        bbox_preds)
         outs = []
         for i, (f, c, b) in enumerate(zip(feats, cls_scores, bbox_preds)):
             plan = plans[0 if self.shared_levels else i] if plans else None
@@ -246,17 +261,42 @@ class LEModule(BaseModule):
             fuse=folded_conv(fuse),
             fuse_act=activation_of(fuse),
             pred=pred)
-        if not self.richer_features:
-            return plan
-        branches = [
-            self.context_convs[level], self.cls_convs[level],
-            self.reg_convs[level]
-        ]
-        if isinstance(branches[0], DepthwiseSeparableConvModule):
-            rf = fuse_separable_branches(branches)
-        else:
-            rf = fuse_plain_branches(branches)
-        return None if rf is None else dict(plan, **rf)
+        if self.richer_features:
+            branches = [
+                self.context_convs[level], self.cls_convs[level],
+                self.reg_convs[level]
+            ]
+            if isinstance(branches[0], DepthwiseSeparableConvModule):
+                rf = fuse_separable_branches(branches)
+            else:
+                rf = fuse_plain_branches(branches)
+            if rf is None:
+                return None
+            plan.update(rf)
+        if (self.shared_levels and pred.kernel_size == (1, 1)
+                and not plan.get('separable', False)):
+            plan['batched'] = self._batched_weights(plan)
+        return plan
+
+    def _batched_weights(self, plan: dict) -> dict:
+        """The shared convs of a fused ``plan`` as matrices for
+        :meth:`forward_batched`: the RF branches' k x k kernels for columns
+        gathered by ``im2col_index``, the 1x1 fuse and prediction convs for
+        ``F.linear``."""
+        weights = dict(
+            fuse=plan['fuse'][0].flatten(1),
+            pred=(plan['pred'].weight.detach().flatten(1),
+                  plan['pred'].bias.detach()))
+        if self.richer_features:
+            convs = (self.context_convs[0], self.cls_convs[0],
+                     self.reg_convs[0])
+            branches = [folded_conv(m)[:2] for m in convs]
+            weights['branches'] = [
+                (conv_as_matmul_weight(w), m.conv.dilation[0],
+                 m.conv.kernel_size[0]) for (w, _), m in zip(branches, convs)
+            ]
+            weights['rf_bias'] = torch.cat([b for _, b in branches])
+        return weights
 
     def forward_fused(self, plan: dict, feat: Tensor, cls_score: Tensor,
                       bbox_pred: Tensor) -> Tensor:
@@ -275,12 +315,7 @@ class LEModule(BaseModule):
                     F.conv2d(x[:, split:], *plan['cr_pw'])
                 ], 1)
             else:
-                rf = torch.cat([
-                    same_conv2d(feat, *plan['ctx'], **plan['ctx_args']),
-                    same_conv2d(
-                        torch.cat([cls_score, bbox_pred], 1), *plan['cr'],
-                        **plan['cr_args'])
-                ], 1)
+                rf = self._rf_conv(plan, feat, cls_score, bbox_pred)
                 if plan['norm'] is not None:
                     rf = plan['norm'](rf)
             feat = torch.cat([feat, plan['act'](rf)], 1)
@@ -291,6 +326,117 @@ class LEModule(BaseModule):
         pred = plan['pred']
         return same_conv2d(plan['fuse_act'](x), pred.weight, pred.bias)
 
+    def forward_batched(self, plan: dict, feats: Sequence[Tensor],
+                        cls_scores: Sequence[Tensor],
+                        bbox_preds: Sequence[Tensor]) -> List[Tensor]:
+        """Every level's LE map through the shared fused weights of
+        ``plan``, all levels at once; equal to :meth:`forward_single` per
+        level up to float rounding.
+
+        The levels' positions are laid one after another, positions-major
+        (:mod:`~mmdet_led.models.utils.level_batching`): the 1x1 fuse and
+        prediction convs run once over all of them, GroupNorm keeps each
+        level's statistics. The RF branches' k x k convs run as convs on
+        the levels of more than ``batched_conv_positions`` positions and
+        as one gathered matmul per branch on the smaller ones. The returned
+        maps are views into one (N, S, A * 3 * K) tensor, so
+        :meth:`flatten` needs no copy.
+        """
+        weights = plan['batched']
+        n = feats[0].size(0)
+        sizes = [tuple(f.shape[-2:]) for f in feats]
+        layout = self._level_layout(sizes, feats[0].device,
+                                    weights.get('branches', []))
+        offsets, members = layout['offsets'], layout['members']
+
+        def positions(maps: Sequence[Tensor]) -> Tensor:
+            """(N, S + 1, C): the maps' positions, then a row of zeros."""
+            return torch.cat([m.flatten(2).transpose(1, 2) for m in maps] +
+                             [maps[0].new_zeros(n, 1, maps[0].size(1))], 1)
+
+        feat_rows = positions(feats)
+        x = feat_rows[:, :offsets[-1]]
+        if self.richer_features:
+            small = layout['small']
+            pieces = {
+                i: self._rf_conv(plan, feats[i], cls_scores[i],
+                                 bbox_preds[i]).flatten(2).transpose(1, 2)
+                for i in range(len(sizes)) if i not in small
+            }
+            if small:
+                cols = [
+                    gather_rows(rows, layout[(k, dilation)]).view(
+                        n, -1, matrix.size(0)) @ matrix
+                    for rows, (matrix, dilation, k) in zip((
+                        feat_rows, positions(cls_scores),
+                        positions(bbox_preds)), weights['branches'])
+                ]
+                rf_small = torch.cat(cols, -1) + weights['rf_bias']
+                start = 0
+                for i in small:
+                    count = offsets[i + 1] - offsets[i]
+                    pieces[i] = rf_small[:, start:start + count]
+                    start += count
+            rf = torch.cat([pieces[i] for i in range(len(sizes))], 1)
+            if plan['norm'] is not None:
+                rf = self._level_norm(rf, plan['norm'], members)
+            x = torch.cat([x, plan['act'](rf)], -1)
+        x = F.linear(x, weights['fuse'], plan['fuse'][1])
+        if plan['fuse'][2] is not None:
+            x = self._level_norm(x, plan['fuse'][2], members)
+        out = F.linear(plan['fuse_act'](x), *weights['pred'])
+        return [
+            out[:, start:end].unflatten(1, size).permute(0, 3, 1, 2)
+            for start, end, size in zip(offsets, offsets[1:], sizes)
+        ]
+
+    def _level_layout(self, sizes: List[Tuple[int, int]],
+                      device: torch.device, branches: list) -> dict:
+        """Where each level's rows are for :meth:`forward_batched`:
+        ``offsets``, one-hot ``members``, the ``small`` levels whose RF
+        convs run as gathered matmuls and, per (kernel, dilation) of the RF
+        branches, the rows their columns gather (flat). Cached per level
+        sizes."""
+        key = (tuple(sizes), device, self.batched_conv_positions)
+        layout = self._layouts.get(key)
+        if layout is not None:
+            return layout
+        small = [
+            i for i, (h, w) in enumerate(sizes)
+            if h * w <= self.batched_conv_positions
+        ]
+        layout = dict(
+            offsets=level_offsets(sizes),
+            members=level_members(sizes, device),
+            small=small)
+        if small:
+            for _, dilation, k in branches:
+                layout[(k, dilation)] = im2col_index(sizes, small, k,
+                                                     dilation,
+                                                     device).flatten()
+        if len(self._layouts) >= 8:
+            self._layouts.pop(next(iter(self._layouts)))
+        self._layouts[key] = layout
+        return layout
+
+    @staticmethod
+    def _level_norm(x: Tensor, norm: nn.GroupNorm, members: Tensor) -> Tensor:
+        """``norm`` of each level of positions-major ``x``."""
+        return segment_group_norm(x, members, norm.num_groups, norm.weight,
+                                  norm.bias, norm.eps)
+
+    @staticmethod
+    def _rf_conv(plan: dict, feat: Tensor, cls_score: Tensor,
+                 bbox_pred: Tensor) -> Tensor:
+        """One level's RF branch outputs (context, cls, reg), before
+        their norm, through the fused plain convs of ``plan``."""
+        return torch.cat([
+            same_conv2d(feat, *plan['ctx'], **plan['ctx_args']),
+            same_conv2d(
+                torch.cat([cls_score, bbox_pred], 1), *plan['cr'],
+                **plan['cr_args'])
+        ], 1)
+
     def flatten(self, le_pred: Tensor) -> Tensor:
         """(N, A*3*K, H, W) or (A*3*K, H, W) -> (N, H*W*A, 3, K) / (H*W*A, 3, K).
 
@@ -298,9 +444,10 @@ class LEModule(BaseModule):
         """
         if le_pred.dim() == 3:
             return self.flatten(le_pred[None])[0]
-        n = le_pred.size(0)
-        return le_pred.permute(0, 2, 3, 1).reshape(n, -1, self.num_qualities,
-                                                   self.pred_size)
+        # no reshape to a batch size read from the tensor: an ONNX trace
+        # would keep it as a constant
+        return le_pred.permute(0, 2, 3, 1).unflatten(
+            -1, (-1, self.num_qualities, self.pred_size)).flatten(1, 3)
 
     def decode(self, le_pred: Tensor) -> Tensor:
         """Loc-quality values from flattened predictions (..., 3, K) -> (..., 3).
