@@ -117,5 +117,11 @@ def c2f_decode(coarse_logits: Tensor,
     Returns:
         Tensor: Shape (...), the estimated values.
     """
-    vals = fine.new_tensor(anchors) + fine.new_tensor(scales) * fine
-    return (coarse_logits.softmax(dim=-1) * vals).sum(dim=-1)
+    # the B ranges first: a softmax over a last dim of 4 is some ten times
+    # slower on a CPU than over the first
+    ranges = (-1, ) + (1, ) * (fine.dim() - 1)
+    vals = torch.addcmul(
+        fine.new_tensor(anchors).view(ranges),
+        fine.new_tensor(scales).view(ranges), fine.movedim(-1, 0))
+    weights = coarse_logits.movedim(-1, 0).contiguous().softmax(dim=0)
+    return (weights * vals).sum(dim=0)
