@@ -119,9 +119,11 @@ def c2f_decode(coarse_logits: Tensor,
     """
     # the B ranges first: a softmax over a last dim of 4 is some ten times
     # slower on a CPU than over the first
-    ranges = (-1, ) + (1, ) * (fine.dim() - 1)
+    # (a non-negative source dim: ONNX export keeps a -1 in the permutation)
+    last = fine.dim() - 1
+    ranges = (-1, ) + (1, ) * last
     vals = torch.addcmul(
         fine.new_tensor(anchors).view(ranges),
-        fine.new_tensor(scales).view(ranges), fine.movedim(-1, 0))
-    weights = coarse_logits.movedim(-1, 0).contiguous().softmax(dim=0)
+        fine.new_tensor(scales).view(ranges), fine.movedim(last, 0))
+    weights = coarse_logits.movedim(last, 0).contiguous().softmax(dim=0)
     return (weights * vals).sum(dim=0)
