@@ -105,7 +105,7 @@ def le_cost_file(tmp_path):
 
 
 def test_latency_ratios_and_their_floor(tmp_path):
-    lat = latency_ratios(le_cost_file(tmp_path))
+    lat = latency_ratios(le_cost_file(tmp_path), str(tmp_path / 'none'))
     assert lat['led-retinanet']['pair'] == 'retinanet'
     assert np.isclose(lat['led-retinanet']['mac_floor'], 1.2)
     assert np.isclose(lat['led-fcos']['mac_floor'], 1.05)
@@ -113,6 +113,16 @@ def test_latency_ratios_and_their_floor(tmp_path):
     assert lat['led-retinanet']['date'] == '2026-12-06'
     assert lat['led-fcos']['date'] == '2026-12-05'
     assert latency_ratios(str(tmp_path / 'none.json')) == {}
+    # repeated runs of a pair: their medians
+    repeats = tmp_path / 'repeats.json'
+    repeats.write_text(json.dumps(dict(eager_b1_random=dict(runs=dict(
+        fcos=[dict(net=1.2, full=1.0), dict(net=1.0, full=1.3),
+              dict(net=1.1, full=1.1)])))))
+    lat = latency_ratios(le_cost_file(tmp_path), str(repeats))
+    assert lat['led-fcos']['ratio_net'] == 1.1
+    assert lat['led-fcos']['ratio_full'] == 1.1
+    assert lat['led-fcos']['runs'] == 3
+    assert lat['led-retinanet']['ratio_net'] == 1.168
 
 
 def test_targets_judged_on_the_two_level_interval(tmp_path):
@@ -133,7 +143,8 @@ def test_targets_judged_on_the_two_level_interval(tmp_path):
         'led-fcos-atss/AP': dict(estimate=0.5, ci95=[0.1, 0.9]),
     }
     targets = heads_targets(dict(heads=dict(differences=diff)),
-                            latency_ratios(le_cost_file(tmp_path)))
+                            latency_ratios(le_cost_file(tmp_path),
+                                           str(tmp_path / 'none')))
     status = {t['name'].split(' (')[0]: t['status'] for t in targets}
     assert status['led-retinanet - retinanet AP@[.5:.95]'] == 'met'
     assert status['led-retinanet - retinanet AP@0.75'] == 'unresolved'

@@ -198,6 +198,12 @@ def test_batched_levels_equal_per_branch_layers(name, batch):
                                 30)]['small'] == [1, 2, 3]
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-5)
+    module.batched_devices = ()  # the per-level fused path instead
+    with torch.no_grad():
+        per_level = module(feats, cls_maps, reg_maps)
+    assert per_level[1].is_contiguous() and not out[1].is_contiguous()
+    for r, o in zip(ref, per_level):
+        torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-5)
     # the maps are views of one positions-major tensor: flatten copies none
     flat = module.flatten(out[1])
     assert flat.data_ptr() == out[1].data_ptr()

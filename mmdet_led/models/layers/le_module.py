@@ -109,6 +109,12 @@ class LEModule(BaseModule):
     #: Levels with more positions run the RF convs of
     #: :meth:`forward_batched` as convs, smaller ones as gathered matmuls.
     batched_conv_positions = 1024
+    #: Devices that run :meth:`forward_batched`: on a CPU it saves time
+    #: (each conv call on a small map costs tens of microseconds), but it
+    #: has more ops per image than the per-level path (its per-level
+    #: GroupNorm is ten small ops instead of one per level), and ops are
+    #: what a GPU's batch-1 time follows.
+    batched_devices = ('cpu', )
 
     def __init__(self,
                  in_channels: Union[int, Sequence[int]],
@@ -219,7 +225,8 @@ class LEModule(BaseModule):
             offsets) for C2F, K = 1 for direct regression.
         """
         plans = self._fused_plans() if self._use_fused() else None
-        if plans and plans[0] is not None and 'batched' in plans[0]:
+        if (plans and plans[0] is not None and 'batched' in plans[0]
+                and feats[0].device.type in self.batched_devices):
             return self.forward_batched(plans[0], feats, cls_scores,
                                         bbox_preds)
         outs = []
