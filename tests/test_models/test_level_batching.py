@@ -8,16 +8,20 @@ from mmdet_led.models.utils.level_batching import (conv_as_matmul_weight,
                                                    gather_rows, im2col_index,
                                                    level_members,
                                                    level_offsets,
+                                                   positions_major,
                                                    segment_group_norm)
 
 SIZES = [(6, 5), (3, 3), (2, 1), (1, 1)]
 
 
-def positions_major(maps):
-    """(N, S + 1, C): the maps' positions level after level, then zeros."""
-    rows = torch.cat([m.flatten(2).transpose(1, 2) for m in maps], 1)
-    return torch.cat([rows, rows.new_zeros(rows.size(0), 1, rows.size(2))],
-                     1)
+def test_positions_major_lays_levels_after_one_another():
+    maps = [torch.arange(12.).view(1, 2, 2, 3),
+            torch.tensor([[[[7.]], [[8.]]]])]
+    rows = positions_major(maps)[0]
+    assert torch.equal(
+        rows,
+        torch.tensor([[0., 6], [1, 7], [2, 8], [3, 9], [4, 10], [5, 11],
+                      [7, 8], [0, 0]]))
 
 
 def test_level_offsets_and_members():

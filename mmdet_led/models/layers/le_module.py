@@ -17,7 +17,8 @@ from ..utils.conv_fusion import (activation_of, folded_conv,
                                  is_foldable, is_same_padded, same_conv2d)
 from ..utils.level_batching import (conv_as_matmul_weight, gather_rows,
                                     im2col_index, level_members,
-                                    level_offsets, segment_group_norm)
+                                    level_offsets, positions_major,
+                                    segment_group_norm)
 
 
 def fused_key(tensors: Sequence[Tensor]) -> tuple:
@@ -355,13 +356,7 @@ class LEModule(BaseModule):
         layout = self._level_layout(sizes, feats[0].device,
                                     weights.get('branches', []))
         offsets, members = layout['offsets'], layout['members']
-
-        def positions(maps: Sequence[Tensor]) -> Tensor:
-            """(N, S + 1, C): the maps' positions, then a row of zeros."""
-            return torch.cat([m.flatten(2).transpose(1, 2) for m in maps] +
-                             [maps[0].new_zeros(n, 1, maps[0].size(1))], 1)
-
-        feat_rows = positions(feats)
+        feat_rows = positions_major(feats)
         x = feat_rows[:, :offsets[-1]]
         if self.richer_features:
             small = layout['small']
@@ -375,8 +370,8 @@ class LEModule(BaseModule):
                     gather_rows(rows, layout[(k, dilation)]).view(
                         n, -1, matrix.size(0)) @ matrix
                     for rows, (matrix, dilation, k) in zip((
-                        feat_rows, positions(cls_scores),
-                        positions(bbox_preds)), weights['branches'])
+                        feat_rows, positions_major(cls_scores),
+                        positions_major(bbox_preds)), weights['branches'])
                 ]
                 rf_small = torch.cat(cols, -1) + weights['rf_bias']
                 start = 0

@@ -24,6 +24,15 @@ def level_offsets(sizes: Sequence[Tuple[int, int]]) -> List[int]:
     return offsets
 
 
+def positions_major(maps: Sequence[Tensor]) -> Tensor:
+    """(N, C, H_i, W_i) maps -> (N, S + 1, C): every level's positions one
+    after another, then a row of zeros (the row :func:`im2col_index` reads
+    for padding)."""
+    first = maps[0]
+    return torch.cat([m.flatten(2).transpose(1, 2) for m in maps] +
+                     [first.new_zeros(first.size(0), 1, first.size(1))], 1)
+
+
 def level_members(sizes: Sequence[Tuple[int, int]],
                   device: torch.device = None) -> Tensor:
     """One-hot (L, S): ``members[i, s]`` is 1 where row s belongs to level i.
