@@ -6,10 +6,13 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from mmdet_led.models.layers import LEModule
-from mmdet_led.models.utils.conv_fusion import (block_diagonal, embed_kernel,
-                                                folded_conv, is_foldable,
+from mmdet_led.models.utils.conv_fusion import (block_diagonal, crop_kernel,
+                                                depthwise_by_matrix,
+                                                depthwise_matrix,
+                                                embed_kernel, folded_conv,
+                                                is_foldable,
                                                 merged_group_norm,
-                                                same_conv2d)
+                                                pointwise_conv, same_conv2d)
 
 
 def test_embed_kernel_places_dilated_taps():
@@ -53,6 +56,55 @@ def test_same_conv2d_skips_taps_that_only_read_padding():
     # with dilation 2 a 2x2 map is reached by the centre tap only too
     x = torch.arange(4.).reshape(1, 1, 2, 2)
     assert torch.equal(same_conv2d(x, w, None, dilation=2), 2 * x)
+
+
+def test_crop_kernel_keeps_the_taps_that_reach_the_map():
+    w = torch.arange(25.).reshape(1, 1, 5, 5)
+    assert torch.equal(crop_kernel(w, (2, 2)), w[..., 1:4, 1:4])
+    assert torch.equal(crop_kernel(w, (1, 4)), w[..., 2:3, :])
+    assert torch.equal(crop_kernel(w, (3, 3), dilation=2), w[..., 1:4, 1:4])
+    assert crop_kernel(w, (5, 6)) is w
+
+
+@pytest.mark.parametrize('shape', [(1, 8, 3, 3), (1, 600, 6, 6), (3, 8, 2, 5)])
+@pytest.mark.parametrize('bias', [True, False])
+def test_pointwise_conv_equals_conv2d(shape, bias):
+    """Below PyTorch's oneDNN threshold (batch 1, <= 20480 elements) as a
+    conv, above as a batched product."""
+    torch.manual_seed(0)
+    x = torch.randn(*shape)
+    w = torch.randn(5, shape[1], 1, 1)
+    b = torch.randn(5) if bias else None
+    torch.testing.assert_close(pointwise_conv(x, w, b), F.conv2d(x, w, b),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_depthwise_matrix_by_hand():
+    """2x2 map, 3x3 kernel: each output position sees every input one,
+    through the tap at their offset (positions row-major)."""
+    w = torch.arange(1., 10.).reshape(1, 1, 3, 3)
+    expected = torch.tensor([[5., 6, 8, 9], [4, 5, 7, 8], [2, 3, 5, 6],
+                             [1, 2, 4, 5]])
+    assert torch.equal(depthwise_matrix(w, (2, 2))[0], expected)
+    x = torch.tensor([1., 10, 100, 1000]).view(1, 1, 2, 2)
+    out = depthwise_by_matrix(x, depthwise_matrix(w, (2, 2)), torch.ones(1))
+    assert torch.equal(out.flatten(), expected @ x.flatten() + 1)
+    # one position (an affine map in same_conv2d) or more than the taps
+    assert depthwise_matrix(w, (1, 1)) is None
+    assert depthwise_matrix(w, (4, 4)) is None
+    assert depthwise_matrix(w, (2, 3), dilation=2) is None  # 3 taps reach
+
+
+@pytest.mark.parametrize('size,k,dilation', [((3, 3), 5, 1), ((3, 3), 3, 2),
+                                             ((2, 4), 3, 1)])
+def test_depthwise_matrix_equals_the_conv(size, k, dilation):
+    torch.manual_seed(0)
+    w, b = torch.randn(6, 1, k, k), torch.randn(6)
+    x = torch.randn(2, 6, *size)
+    torch.testing.assert_close(
+        depthwise_by_matrix(x, depthwise_matrix(w, size, dilation), b),
+        F.conv2d(x, w, b, padding=dilation * (k // 2), dilation=dilation,
+                 groups=6))
 
 
 def test_block_diagonal_layout():
@@ -169,7 +221,14 @@ def test_fused_inference_equals_per_branch_layers(name):
         module.fused_inference = True
         out = module(feats, cls_maps, reg_maps)
     assert module._fused is not None
-    assert all(plan is not None for plan in module._fused_plans())
+    plans = module._fused_plans()
+    assert all(plan is not None for plan in plans)
+    if name == 'depthwise_bn':
+        # the depthwise conv on the 3x3 level as per-channel matrices, made
+        # once; the 6x6 level's as a conv
+        assert plans[1]['kernels'][('dw_matrix', (3, 3))].shape == (
+            24 + 12 + 8, 9, 9)
+        assert plans[0]['kernels'][('dw_matrix', (6, 6))] is None
     assert ('batched' in module._fused_plans()[0]) == (name in BATCHED)
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-6)

@@ -1,5 +1,5 @@
 """LED's loc-quality estimation module and its fused inference path."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -12,9 +12,12 @@ from torch import Tensor
 
 from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
                                         c2f_decode)
-from ..utils.conv_fusion import (activation_of, folded_conv,
+from ..utils.conv_fusion import (activation_of, crop_kernel,
+                                 depthwise_by_matrix, depthwise_matrix,
+                                 folded_conv,
                                  fuse_plain_branches, fuse_separable_branches,
-                                 is_foldable, is_same_padded, same_conv2d)
+                                 is_foldable, is_same_padded,
+                                 pointwise_conv, same_conv2d)
 from ..utils.level_batching import (conv_as_matmul_weight, gather_rows,
                                     im2col_index, level_members,
                                     level_offsets, positions_major,
@@ -268,7 +271,8 @@ class LEModule(BaseModule):
         plan = dict(
             fuse=folded_conv(fuse),
             fuse_act=activation_of(fuse),
-            pred=pred)
+            pred=(pred.weight.detach(), pred.bias.detach()),
+            kernels={})
         if self.richer_features:
             branches = [
                 self.context_convs[level], self.cls_convs[level],
@@ -293,8 +297,7 @@ class LEModule(BaseModule):
         ``F.linear``."""
         weights = dict(
             fuse=plan['fuse'][0].flatten(1),
-            pred=(plan['pred'].weight.detach().flatten(1),
-                  plan['pred'].bias.detach()))
+            pred=(plan['pred'][0].flatten(1), plan['pred'][1]))
         if self.richer_features:
             convs = (self.context_convs[0], self.cls_convs[0],
                      self.reg_convs[0])
@@ -315,12 +318,11 @@ class LEModule(BaseModule):
         if self.richer_features:
             if plan['separable']:
                 x = torch.cat([feat, cls_score, bbox_pred], 1)
-                x = plan['dw_act'](
-                    same_conv2d(x, *plan['dw'], groups=plan['dw'][0].size(0)))
+                x = plan['dw_act'](self._depthwise(plan, x))
                 split = plan['ctx_channels']
                 rf = torch.cat([
-                    F.conv2d(x[:, :split], *plan['ctx_pw']),
-                    F.conv2d(x[:, split:], *plan['cr_pw'])
+                    pointwise_conv(x[:, :split], *plan['ctx_pw']),
+                    pointwise_conv(x[:, split:], *plan['cr_pw'])
                 ], 1)
             else:
                 rf = self._rf_conv(plan, feat, cls_score, bbox_pred)
@@ -331,8 +333,7 @@ class LEModule(BaseModule):
         x = same_conv2d(feat, weight, bias)
         if norm is not None:
             x = norm(x)
-        pred = plan['pred']
-        return same_conv2d(plan['fuse_act'](x), pred.weight, pred.bias)
+        return self._same_conv(plan, 'pred', plan['fuse_act'](x))
 
     def forward_batched(self, plan: dict, feats: Sequence[Tensor],
                         cls_scores: Sequence[Tensor],
@@ -428,15 +429,55 @@ class LEModule(BaseModule):
                                   norm.bias, norm.eps)
 
     @staticmethod
+    def _same_conv(plan: dict, name: str, x: Tensor) -> Tensor:
+        """:func:`~mmdet_led.models.utils.conv_fusion.same_conv2d` of ``x``
+        with the conv ``plan[name]`` (weight, bias, ...) and its keyword
+        arguments ``plan[name + '_args']``, the kernel cropped to ``x``'s map
+        size once per size."""
+        weight, bias = plan[name][:2]
+        args = plan.get(name + '_args', {})
+        kernel = LEModule._kernel(
+            plan, name, tuple(x.shape[-2:]),
+            lambda size: crop_kernel(weight, size, args.get('dilation', 1)))
+        return same_conv2d(x, weight if kernel is None else kernel, bias,
+                           **args)
+
+    @staticmethod
+    def _depthwise(plan: dict, x: Tensor) -> Tensor:
+        """The fused RF depthwise conv of separable ``plan`` on ``x``: as
+        per-channel matrices on the small maps where
+        :func:`~mmdet_led.models.utils.conv_fusion.depthwise_matrix` gives
+        one (made once per map size), else as a conv."""
+        weight, bias = plan['dw']
+        matrix = LEModule._kernel(plan, 'dw_matrix', tuple(x.shape[-2:]),
+                                  lambda size: depthwise_matrix(weight, size))
+        if matrix is None:
+            return same_conv2d(x, weight, bias, groups=weight.size(0))
+        return depthwise_by_matrix(x, matrix, bias)
+
+    @staticmethod
+    def _kernel(plan: dict, name: str, size: Tuple[int, int],
+                make: Callable[[Tuple[int, int]], Optional[Tensor]]
+                ) -> Optional[Tensor]:
+        """``make(size)``, kept in ``plan`` per (name, map size); None while
+        compiling if not made before (a compiled graph does not write to
+        the plan)."""
+        kernels = plan['kernels']
+        if (name, size) not in kernels:
+            if torch.compiler.is_compiling():
+                return None
+            kernels[(name, size)] = make(size)
+        return kernels[(name, size)]
+
+    @staticmethod
     def _rf_conv(plan: dict, feat: Tensor, cls_score: Tensor,
                  bbox_pred: Tensor) -> Tensor:
         """One level's RF branch outputs (context, cls, reg), before
         their norm, through the fused plain convs of ``plan``."""
         return torch.cat([
-            same_conv2d(feat, *plan['ctx'], **plan['ctx_args']),
-            same_conv2d(
-                torch.cat([cls_score, bbox_pred], 1), *plan['cr'],
-                **plan['cr_args'])
+            LEModule._same_conv(plan, 'ctx', feat),
+            LEModule._same_conv(plan, 'cr', torch.cat([cls_score, bbox_pred],
+                                                      1))
         ], 1)
 
     def flatten(self, le_pred: Tensor) -> Tensor:

@@ -7,7 +7,8 @@ over the concatenated inputs; :class:`~mmdet_led.models.layers.LEModule`
 uses them for its inference path.
 """
 import copy
-from typing import Dict, Optional, Sequence, Tuple
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -234,6 +235,30 @@ def fuse_plain_branches(
         act=activation_of(ctx))
 
 
+def tap_reach(weight: Tensor, size: Sequence[int],
+              dilation: int = 1) -> List[int]:
+    """How many taps of a zero-padded, size-preserving conv's kernel reach
+    a map of ``size`` (H, W) on each side of the centre, per dimension:
+    ``k // 2`` unless the map is smaller than the kernel's span."""
+    return [
+        min(k // 2, (int(side) - 1) // dilation)
+        for k, side in zip(weight.shape[-2:], size)
+    ]
+
+
+def crop_kernel(weight: Tensor, size: Sequence[int],
+                dilation: int = 1) -> Tensor:
+    """``weight`` without the taps that only read padding on a map of
+    ``size`` (:func:`tap_reach`); ``weight`` itself if every tap reaches
+    it. :func:`same_conv2d` computes the same with either."""
+    reach = tap_reach(weight, size, dilation)
+    if reach == [k // 2 for k in weight.shape[-2:]]:
+        return weight
+    rows, cols = (slice(k // 2 - r, k // 2 + r + 1)
+                  for k, r in zip(weight.shape[-2:], reach))
+    return weight[..., rows, cols].contiguous()
+
+
 def same_conv2d(x: Tensor,
                 weight: Tensor,
                 bias: Optional[Tensor],
@@ -246,8 +271,9 @@ def same_conv2d(x: Tensor,
     reads padding for every output once ``|a| * dilation > H - 1``; such
     taps are cropped (same per width), so a 3x3 conv on a 1x1 map runs as
     a 1x1 conv, and a depthwise one as a per-channel affine map. The result
-    is the full conv's, minus multiplications by zero. A trace (ONNX
-    export) records the taps of its input's size.
+    is the full conv's, minus multiplications by zero; a 1x1 one runs
+    through :func:`pointwise_conv`. A trace (ONNX export) records the taps
+    of its input's size.
 
     Args:
         x (Tensor): Input (N, C, H, W).
@@ -259,20 +285,106 @@ def same_conv2d(x: Tensor,
     Returns:
         Tensor: (N, O, H, W).
     """
-    reach = [
-        min(k // 2, (int(size) - 1) // dilation)
-        for k, size in zip(weight.shape[-2:], x.shape[-2:])
-    ]
-    if reach != [k // 2 for k in weight.shape[-2:]]:
-        rows, cols = (slice(k // 2 - r, k // 2 + r + 1)
-                      for k, r in zip(weight.shape[-2:], reach))
-        weight = weight[..., rows, cols].contiguous()
+    weight = crop_kernel(weight, x.shape[-2:], dilation)
+    reach = [k // 2 for k in weight.shape[-2:]]
     if reach == [0, 0] and groups == x.size(1) == weight.size(0):
         # a depthwise 1x1 conv is a per-channel affine map (and far faster
         # that way than through the grouped conv kernels on a CPU)
         scale = weight.view(1, -1, 1, 1)
         return x * scale if bias is None else torch.addcmul(
             bias.view(1, -1, 1, 1), x, scale)
+    if reach == [0, 0] and groups == 1:
+        return pointwise_conv(x, weight, bias)
     return F.conv2d(x, weight, bias,
                     padding=tuple(dilation * r for r in reach),
                     dilation=dilation, groups=groups)
+
+
+def depthwise_matrix(weight: Tensor,
+                     size: Tuple[int, int],
+                     dilation: int = 1) -> Optional[Tensor]:
+    """A zero-padded, size-preserving depthwise conv on an H x W map as one
+    (HW x HW) matrix per channel, where that is no more multiplications.
+
+    Per channel the conv is a linear map of the map's HW values; its matrix
+    has HW * HW entries against HW * taps multiplications for the conv (the
+    taps that reach the map, :func:`tap_reach`). On maps of 2 to taps
+    positions the matrix is no more arithmetic, and one batched product
+    instead of a grouped conv call, which on a CPU costs tens of
+    microseconds whatever the map (SSDLite's LE depthwise conv on 2x2 and
+    3x3 maps: 80-130 us through oneDNN, 20-30 us as matrices, 2 threads).
+
+    Args:
+        weight (Tensor): Depthwise kernels (C, 1, k, k), k odd.
+        size (tuple[int, int]): The map's (H, W).
+        dilation (int): Dilation of the kernels.
+
+    Returns:
+        Tensor | None: (C, HW, HW) with ``out[c, p] = sum_q M[c, p, q] *
+        x[c, q]`` (positions row-major), the kernel's taps copied exactly;
+        None where the map has one position (:func:`same_conv2d` runs that
+        as a per-channel affine map) or more than the taps.
+    """
+    h, w = size
+    taps = math.prod(2 * r + 1 for r in tap_reach(weight, size, dilation))
+    if not 1 < h * w <= taps:
+        return None
+    channels, positions = weight.size(0), h * w
+    # the conv's response to a unit impulse at each position q
+    impulses = torch.eye(positions, dtype=weight.dtype,
+                         device=weight.device).view(positions, 1, h, w)
+    responses = same_conv2d(
+        impulses.expand(-1, channels, -1, -1), weight, None, dilation,
+        groups=channels)
+    return responses.flatten(2).permute(1, 2, 0).contiguous()
+
+
+def depthwise_by_matrix(x: Tensor, matrix: Tensor,
+                        bias: Optional[Tensor]) -> Tensor:
+    """A depthwise conv through its :func:`depthwise_matrix`.
+
+    Args:
+        x (Tensor): Input (N, C, H, W).
+        matrix (Tensor): (C, HW, HW) for this H x W.
+        bias (Tensor, optional): (C, ).
+
+    Returns:
+        Tensor: (N, C, H, W).
+    """
+    columns = x.flatten(2).transpose(0, 1)  # (C, N, HW)
+    matrix = matrix.transpose(1, 2)
+    out = torch.bmm(columns, matrix) if bias is None else torch.baddbmm(
+        bias.view(-1, 1, 1), columns, matrix)
+    return out.transpose(0, 1).unflatten(-1, x.shape[-2:])
+
+
+
+def pointwise_conv(x: Tensor, weight: Tensor,
+                   bias: Optional[Tensor]) -> Tensor:
+    """A 1x1 conv, as a batched matrix product where PyTorch's CPU conv
+    would hand it to oneDNN.
+
+    PyTorch runs a CPU float 1x1 conv through oneDNN when the batch is
+    larger than 1 or the input has more than 20480 elements, and its own
+    GEMM otherwise. On the LE module's small maps oneDNN costs far more
+    per call than the arithmetic (SSDLite's fuse conv, 1376 -> 64 channels
+    on 6x6 at batch 1: about 130 us against 65 us as a product, 340 us
+    against 230 us at batch 8, 2 threads); below the threshold PyTorch's
+    GEMM is the faster of the two, so it keeps it.
+
+    Args:
+        x (Tensor): Input (N, C, H, W).
+        weight (Tensor): (O, C, 1, 1).
+        bias (Tensor, optional): (O, ).
+
+    Returns:
+        Tensor: (N, O, H, W), equal to ``F.conv2d(x, weight, bias)`` up to
+        float rounding.
+    """
+    if x.device.type != 'cpu' or (x.size(0) == 1 and x.numel() <= 20480):
+        return F.conv2d(x, weight, bias)
+    rows = x.flatten(2)
+    matrix = weight.flatten(1).expand(x.size(0), -1, -1)
+    out = torch.bmm(matrix, rows) if bias is None else torch.baddbmm(
+        bias.view(1, -1, 1), matrix, rows)
+    return out.unflatten(-1, x.shape[-2:])
