@@ -452,7 +452,7 @@ class LEModule(BaseModule):
         matrix = LEModule._kernel(plan, 'dw_matrix', tuple(x.shape[-2:]),
                                   lambda size: depthwise_matrix(weight, size))
         if matrix is None:
-            return same_conv2d(x, weight, bias, groups=weight.size(0))
+            return LEModule._same_conv(plan, 'dw', x)
         return depthwise_by_matrix(x, matrix, bias)
 
     @staticmethod

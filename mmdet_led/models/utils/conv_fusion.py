@@ -166,6 +166,7 @@ def fuse_separable_branches(
 
     Returns:
         dict | None: ``dw``, ``ctx_pw``, ``cr_pw`` as (weight, bias),
+        ``dw_args`` (the depthwise conv's keyword arguments),
         ``ctx_channels`` (where the depthwise output splits), ``dw_act`` and
         ``act``; None if a layer is not foldable (e.g. GroupNorm).
     """
@@ -177,12 +178,14 @@ def fuse_separable_branches(
     size = max(2 * m.conv.padding[0] + 1 for m in dws)
     dw = [folded_conv(m)[:2] for m in dws]
     pw = [folded_conv(m)[:2] for m in pws]
+    dw_weight = torch.cat([
+        embed_kernel(w, m.conv.dilation[0], size)
+        for (w, _), m in zip(dw, dws)
+    ])
     return dict(
         separable=True,
-        dw=(torch.cat([
-            embed_kernel(w, m.conv.dilation[0], size)
-            for (w, _), m in zip(dw, dws)
-        ]), torch.cat([b for _, b in dw])),
+        dw=(dw_weight, torch.cat([b for _, b in dw])),
+        dw_args=dict(groups=dw_weight.size(0)),
         dw_act=activation_of(dws[0]),
         ctx_channels=dws[0].conv.in_channels,
         ctx_pw=pw[0],
