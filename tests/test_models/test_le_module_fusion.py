@@ -92,6 +92,10 @@ def test_depthwise_matrix_by_hand():
     # one position (an affine map in same_conv2d) or more than the taps
     assert depthwise_matrix(w, (1, 1)) is None
     assert depthwise_matrix(w, (4, 4)) is None
+    # no more positions than the taps, but over MATRIX_MAX_POSITIONS
+    assert depthwise_matrix(torch.ones(1, 1, 5, 5), (5, 5)) is None
+    assert depthwise_matrix(torch.ones(1, 1, 5, 5), (4, 4)).shape == (1, 16,
+                                                                     16)
     assert depthwise_matrix(w, (2, 3), dilation=2) is None  # 3 taps reach
 
 
@@ -296,6 +300,25 @@ def test_fused_weights_follow_parameter_updates():
                                            .state_dict())
     out = module(feats, cls_maps, reg_maps)  # autograd on: per-branch path
     assert out[0].requires_grad
+
+
+def test_kernels_per_map_size_are_bounded():
+    """Inputs of many sizes: each level keeps its kernel_cache_size latest
+    prepared kernels and still equals the per-branch layers."""
+    module = build_le('depthwise_bn')
+    module.kernel_cache_size = 2
+    gen = torch.Generator().manual_seed(3)
+    for size in [(1, 1), (2, 2), (3, 2), (2, 3), (3, 3)]:
+        inputs = [[torch.randn(1, c, *size, generator=gen) for c in chans]
+                  for chans in ([16, 24], [12, 12], [8, 8])]
+        with torch.no_grad():
+            out = module(*inputs)
+            module.fused_inference = False
+            ref = module(*inputs)
+            module.fused_inference = True
+        for r, o in zip(ref, out):
+            torch.testing.assert_close(o, r, rtol=1e-5, atol=1e-6)
+    assert all(len(plan['kernels']) <= 2 for plan in module._fused_plans())
 
 
 def test_unpadded_conv_is_not_foldable():

@@ -61,7 +61,11 @@ class LEModule(BaseModule):
     are equally wide), with their GroupNorms merged into one when they
     have the same channels per group. Per level: 11 ops instead of 23 for
     SSDLite's depthwise/BN convs, 9 instead of 10 for plain convs, 11
-    instead of 14 for plain convs with GroupNorm. With convs shared across
+    instead of 14 for plain convs with GroupNorm. The kernels are picked for
+    these shapes: 1x1 convs run as matrix products where PyTorch's CPU conv
+    would call oneDNN, depthwise convs on the smallest maps as per-channel
+    matrices (kept per map size), kernels cropped once per map size
+    (:mod:`~mmdet_led.models.utils.conv_fusion`). With convs shared across
     levels and a 1x1 prediction conv (the lite LE of the FPN heads) all
     levels run at once (:meth:`forward_batched`): one call per layer
     instead of one per layer and level, where on 2x2-12x12 maps a conv
@@ -119,6 +123,10 @@ class LEModule(BaseModule):
     #: GroupNorm is ten small ops instead of one per level), and ops are
     #: what a GPU's batch-1 time follows.
     batched_devices = ('cpu', )
+    #: Kernels prepared per map size (cropped, or depthwise matrices) that
+    #: each level's fused weights keep, the oldest dropped first when inputs
+    #: of many sizes pass.
+    kernel_cache_size = 32
 
     def __init__(self,
                  in_channels: Union[int, Sequence[int]],
@@ -428,56 +436,54 @@ class LEModule(BaseModule):
         return segment_group_norm(x, members, norm.num_groups, norm.weight,
                                   norm.bias, norm.eps)
 
-    @staticmethod
-    def _same_conv(plan: dict, name: str, x: Tensor) -> Tensor:
+    def _same_conv(self, plan: dict, name: str, x: Tensor) -> Tensor:
         """:func:`~mmdet_led.models.utils.conv_fusion.same_conv2d` of ``x``
         with the conv ``plan[name]`` (weight, bias, ...) and its keyword
         arguments ``plan[name + '_args']``, the kernel cropped to ``x``'s map
         size once per size."""
         weight, bias = plan[name][:2]
         args = plan.get(name + '_args', {})
-        kernel = LEModule._kernel(
+        kernel = self._kernel(
             plan, name, tuple(x.shape[-2:]),
             lambda size: crop_kernel(weight, size, args.get('dilation', 1)))
         return same_conv2d(x, weight if kernel is None else kernel, bias,
                            **args)
 
-    @staticmethod
-    def _depthwise(plan: dict, x: Tensor) -> Tensor:
+    def _depthwise(self, plan: dict, x: Tensor) -> Tensor:
         """The fused RF depthwise conv of separable ``plan`` on ``x``: as
         per-channel matrices on the small maps where
         :func:`~mmdet_led.models.utils.conv_fusion.depthwise_matrix` gives
         one (made once per map size), else as a conv."""
         weight, bias = plan['dw']
-        matrix = LEModule._kernel(plan, 'dw_matrix', tuple(x.shape[-2:]),
+        matrix = self._kernel(plan, 'dw_matrix', tuple(x.shape[-2:]),
                                   lambda size: depthwise_matrix(weight, size))
         if matrix is None:
-            return LEModule._same_conv(plan, 'dw', x)
+            return self._same_conv(plan, 'dw', x)
         return depthwise_by_matrix(x, matrix, bias)
 
-    @staticmethod
-    def _kernel(plan: dict, name: str, size: Tuple[int, int],
+    def _kernel(self, plan: dict, name: str, size: Tuple[int, int],
                 make: Callable[[Tuple[int, int]], Optional[Tensor]]
                 ) -> Optional[Tensor]:
-        """``make(size)``, kept in ``plan`` per (name, map size); None while
-        compiling if not made before (a compiled graph does not write to
-        the plan)."""
+        """``make(size)``, kept in ``plan`` per (name, map size), the
+        ``kernel_cache_size`` latest; None while compiling if not made
+        before (a compiled graph does not write to the plan)."""
         kernels = plan['kernels']
         if (name, size) not in kernels:
             if torch.compiler.is_compiling():
                 return None
+            if len(kernels) >= self.kernel_cache_size:
+                kernels.pop(next(iter(kernels)))  # the oldest
             kernels[(name, size)] = make(size)
         return kernels[(name, size)]
 
-    @staticmethod
-    def _rf_conv(plan: dict, feat: Tensor, cls_score: Tensor,
+    def _rf_conv(self, plan: dict, feat: Tensor, cls_score: Tensor,
                  bbox_pred: Tensor) -> Tensor:
         """One level's RF branch outputs (context, cls, reg), before
         their norm, through the fused plain convs of ``plan``."""
+        cls_reg = torch.cat([cls_score, bbox_pred], 1)
         return torch.cat([
-            LEModule._same_conv(plan, 'ctx', feat),
-            LEModule._same_conv(plan, 'cr', torch.cat([cls_score, bbox_pred],
-                                                      1))
+            self._same_conv(plan, 'ctx', feat),
+            self._same_conv(plan, 'cr', cls_reg)
         ], 1)
 
     def flatten(self, le_pred: Tensor) -> Tensor:
