@@ -10,7 +10,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from ..models.utils.le_scoring import combine_scores, loc_confidence
+from ..models.utils.le_scoring import (combine_scores, keep_above,
+                                        loc_confidence)
 from .box_decoding import SUPPORTED_CODERS, decode_boxes
 from .onnx_nms import onnx_nms
 
@@ -210,7 +211,7 @@ class DetectionGraph(nn.Module):
         num_classes = cls_prob.size(-1)
         score_thr = cfg.get('score_thr', 0)
         if self.with_le and cfg.get('score_thr_on', 'conf') == 'cls':
-            conf = conf.masked_fill(cls_prob <= score_thr, -1)
+            conf = keep_above(conf, cls_prob, score_thr)
             score_thr = -1
         scores, flat_idx = self.pre_nms_topk(conf)
         valid = scores > score_thr

@@ -6,7 +6,7 @@ from mmdet_led.models.task_modules import (LocQualitySampler, c2f_decode,
                                            c2f_encode, le_hard_mining,
                                            loc_quality_targets, value_to_bin)
 from mmdet_led.models.utils import (combine_scores, derived_iou,
-                                    loc_confidence, power_scores)
+                                    keep_above, loc_confidence, power_scores)
 
 
 def test_iou_iod_iog_hand_computed():
@@ -145,6 +145,26 @@ def test_power_scoring_exact():
         0.25).item() == 2.0**-5
     with pytest.raises(ValueError, match='loc_power'):
         power_scores(cls, loc, 1.5)
+
+
+def test_keep_above_is_the_class_score_mask():
+    conf = torch.tensor([[0.3, 0.02, 0.7], [0.05, 0.0, 1.0]])
+    cls = torch.tensor([[0.5, 0.05, 0.9], [0.0500001, 0.0, 1.0]])
+    # cls == thr drops out, the next float above it stays
+    assert torch.equal(keep_above(conf, cls, 0.05),
+                       torch.tensor([[0.3, -1., 0.7], [0.05, -1., 1.0]]))
+    assert torch.equal(keep_above(conf, cls, 0.0),
+                       torch.tensor([[0.3, 0.02, 0.7], [0.05, -1., 1.0]]))
+    # the same as masked_fill, bit for bit, on every float near thr
+    torch.manual_seed(0)
+    thr = 0.05
+    cls = torch.cat([torch.rand(1000),
+                     torch.full((1, ), thr).nextafter(torch.tensor(1.)),
+                     torch.full((1, ), thr).nextafter(torch.tensor(0.)),
+                     torch.full((1, ), thr)])
+    conf = torch.rand(cls.shape)
+    assert torch.equal(keep_above(conf, cls, thr),
+                       conf.masked_fill(cls <= thr, -1))
 
 
 def test_loc_quality_sampler_is_le_hard_mining_by_iou_range():

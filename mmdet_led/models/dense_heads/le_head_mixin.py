@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
                                         loc_quality_targets)
-from ..utils.le_scoring import combine_scores, loc_confidence
+from ..utils.le_scoring import combine_scores, keep_above, loc_confidence
 
 PHASES = ('det', 'le', 'joint')
 #: What the LE ranking does with the host's own score factor (centerness).
@@ -522,7 +522,7 @@ class LEHeadMixin:
         score_thr = cfg.get('score_thr', 0)
         if thr_on == 'cls':
             # below-threshold class scores drop out of the ranking
-            conf = conf.masked_fill(cls_prob <= score_thr, -1)
+            conf = keep_above(conf, cls_prob, score_thr)
             score_thr = -1
         # nms_pre per level, as in BaseDenseHead
         scores, labels, keep = [], [], []

@@ -1,7 +1,7 @@
 from .le_scoring import (SCORE_MODES, combine_scores, derived_iou,
-                         loc_confidence, power_scores)
+                         keep_above, loc_confidence, power_scores)
 
 __all__ = [
-    'SCORE_MODES', 'combine_scores', 'derived_iou', 'loc_confidence',
-    'power_scores'
+    'SCORE_MODES', 'combine_scores', 'derived_iou', 'keep_above',
+    'loc_confidence', 'power_scores'
 ]

