@@ -14,10 +14,9 @@ from ..task_modules.loc_quality import (C2F_BIN_ANCHORS, C2F_BIN_SCALES,
                                         c2f_decode)
 from ..utils.conv_fusion import (activation_of, crop_kernel,
                                  depthwise_by_matrix, depthwise_matrix,
-                                 folded_conv,
-                                 fuse_plain_branches, fuse_separable_branches,
-                                 is_foldable, is_same_padded,
-                                 pointwise_conv, same_conv2d)
+                                 folded_conv, fuse_plain_branches,
+                                 fuse_separable_branches, is_foldable,
+                                 is_same_padded, pointwise_conv, same_conv2d)
 from ..utils.level_batching import (conv_as_matmul_weight, gather_rows,
                                     im2col_index, level_members,
                                     level_offsets, positions_major,
@@ -456,7 +455,7 @@ class LEModule(BaseModule):
         one (made once per map size), else as a conv."""
         weight, bias = plan['dw']
         matrix = self._kernel(plan, 'dw_matrix', tuple(x.shape[-2:]),
-                                  lambda size: depthwise_matrix(weight, size))
+                              lambda size: depthwise_matrix(weight, size))
         if matrix is None:
             return self._same_conv(plan, 'dw', x)
         return depthwise_by_matrix(x, matrix, bias)

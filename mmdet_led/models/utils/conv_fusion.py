@@ -370,7 +370,6 @@ def depthwise_by_matrix(x: Tensor, matrix: Tensor,
     return out.transpose(0, 1).unflatten(-1, x.shape[-2:])
 
 
-
 def pointwise_conv(x: Tensor, weight: Tensor,
                    bias: Optional[Tensor]) -> Tensor:
     """A 1x1 conv, as a batched matrix product where PyTorch's CPU conv
