@@ -1,5 +1,6 @@
 """LED's loc-quality estimation module and its fused inference path."""
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Hashable, List, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 import torch.nn as nn
@@ -28,6 +29,17 @@ def fused_key(tensors: Sequence[Tensor]) -> tuple:
     counter) or gets new storage (``load_state_dict`` copies in place;
     ``.to(device)`` moves)."""
     return tuple((t.data_ptr(), t._version) for t in tensors)
+
+
+def cached(cache: dict, key: Hashable, make: Callable[[], Any],
+           limit: int) -> Any:
+    """``cache[key]``, made by ``make()`` when absent; once ``limit``
+    entries are kept the oldest is dropped for a new one."""
+    if key not in cache:
+        if len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
 
 
 @MODELS.register_module()
@@ -408,9 +420,12 @@ class LEModule(BaseModule):
         branches, the rows their columns gather (flat). Cached per level
         sizes."""
         key = (tuple(sizes), device, self.batched_conv_positions)
-        layout = self._layouts.get(key)
-        if layout is not None:
-            return layout
+        return cached(self._layouts, key,
+                      lambda: self._make_layout(sizes, device, branches), 8)
+
+    def _make_layout(self, sizes: List[Tuple[int, int]],
+                     device: torch.device, branches: list) -> dict:
+        """:meth:`_level_layout`, computed."""
         small = [
             i for i, (h, w) in enumerate(sizes)
             if h * w <= self.batched_conv_positions
@@ -424,9 +439,6 @@ class LEModule(BaseModule):
                 layout[(k, dilation)] = im2col_index(sizes, small, k,
                                                      dilation,
                                                      device).flatten()
-        if len(self._layouts) >= 8:
-            self._layouts.pop(next(iter(self._layouts)))
-        self._layouts[key] = layout
         return layout
 
     @staticmethod
@@ -467,13 +479,10 @@ class LEModule(BaseModule):
         ``kernel_cache_size`` latest; None while compiling if not made
         before (a compiled graph does not write to the plan)."""
         kernels = plan['kernels']
-        if (name, size) not in kernels:
-            if torch.compiler.is_compiling():
-                return None
-            if len(kernels) >= self.kernel_cache_size:
-                kernels.pop(next(iter(kernels)))  # the oldest
-            kernels[(name, size)] = make(size)
-        return kernels[(name, size)]
+        if (name, size) not in kernels and torch.compiler.is_compiling():
+            return None
+        return cached(kernels, (name, size), lambda: make(size),
+                      self.kernel_cache_size)
 
     def _rf_conv(self, plan: dict, feat: Tensor, cls_score: Tensor,
                  bbox_pred: Tensor) -> Tensor:
