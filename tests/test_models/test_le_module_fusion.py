@@ -302,6 +302,25 @@ def test_fused_weights_follow_parameter_updates():
     assert out[0].requires_grad
 
 
+def test_reset_fused_after_an_update_through_data():
+    """``.data`` updates (MeanTeacherHook's) bypass the version counter:
+    the fused weights stay as built until ``reset_fused``."""
+    module = build_le('depthwise_bn')
+    inputs = le_inputs('depthwise_bn')
+    with torch.no_grad():
+        before = module(*inputs)
+        # the fuse conv's weight is folded with its BatchNorm into a copy
+        module.fuse_convs[0].conv.weight.data.mul_(2)
+        stale = module(*inputs)
+        module.reset_fused()
+        after = module(*inputs)
+        module.fused_inference = False
+        ref = module(*inputs)
+    torch.testing.assert_close(stale[0], before[0], rtol=0, atol=0)
+    assert not torch.allclose(after[0], before[0])
+    torch.testing.assert_close(after[0], ref[0], rtol=1e-5, atol=1e-6)
+
+
 def test_kernels_per_map_size_are_bounded():
     """Inputs of many sizes: each level keeps its kernel_cache_size latest
     prepared kernels and still equals the per-branch layers."""
