@@ -27,7 +27,8 @@ Optional extras:
   eager runs. ``predict`` graph-breaks on NMS and the post-processing's
   data-dependent shapes (counted per model: ``predict_graph_breaks``), so
   the compiled ``full`` is the compiled network + the eager
-  ``predict_by_feat``;
+  ``predict_by_feat``; ``--freezing`` compiles with inductor's ``freezing``
+  (CPU: weights folded and prepacked as constants);
 * ``--checkpoints PLAIN LED`` (one pair): instead of the above, both
   models with their trained weights and their configs' own test settings,
   timed at batch 1 on the first ``--images`` test images (interleaved,
@@ -356,7 +357,8 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
         }
     for batch in args.batch_sizes:
         t = time_pair(models, size, batch, args.runs, args.warmup,
-                      args.device, compile=args.compile)
+                      args.device, compile=args.compile,
+                      freezing=args.freezing)
         if args.count_ops:
             t['ops'] = count_ops(models, size, args.device, batch)
         entry['batches'][str(batch)] = t
@@ -428,6 +430,10 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='also time the torch.compile-d network (inductor; CUDA graphs '
         'on CUDA) and full predict with it')
+    parser.add_argument(
+        '--freezing',
+        action='store_true',
+        help='with --compile: compile with inductor\'s freezing (CPU)')
     parser.add_argument(
         '--markdown', help='write the results as markdown tables')
     parser.add_argument(

@@ -174,8 +174,10 @@ def interleaved_times(runners: Dict[str, Dict[str, Callable[[], Any]]],
     return times
 
 
-def compile_network(model: nn.Module, inputs: torch.Tensor,
-                    device: str) -> Tuple[Callable, float]:
+def compile_network(model: nn.Module,
+                    inputs: torch.Tensor,
+                    device: str,
+                    freezing: bool = False) -> Tuple[Callable, float]:
     """``torch.compile`` of the detector's network forward, compiled now.
 
     Inductor, in its default mode on CPU and with CUDA graphs
@@ -187,13 +189,23 @@ def compile_network(model: nn.Module, inputs: torch.Tensor,
         inputs (Tensor): A batch of the shape it will be timed on; the
             first call on it triggers the compilation.
         device (str): Picks the mode.
+        freezing (bool): Inductor's ``freezing`` (CPU only): the weights
+            become constants, folded into their convs (BatchNorm) and
+            prepacked for oneDNN, as PyTorch recommends for CPU inference.
+            The model must not change its weights afterwards.
 
     Returns:
         tuple: The compiled ``model._forward`` and the seconds its first
         call (compilation included) took.
     """
-    mode = 'reduce-overhead' if device.startswith('cuda') else None
-    net = torch.compile(model._forward, mode=mode, dynamic=False)
+    if device.startswith('cuda'):
+        if freezing:
+            raise ValueError('freezing is measured on CPU only')
+        net = torch.compile(model._forward, mode='reduce-overhead',
+                            dynamic=False)
+    else:
+        net = torch.compile(model._forward, dynamic=False,
+                            options=dict(freezing=freezing))
     sync(device)
     t = time.perf_counter()
     with torch.no_grad():
@@ -243,7 +255,8 @@ def time_pair(models: Dict[str, nn.Module],
               runs: int,
               warmup: int,
               device: str,
-              compile: bool = False) -> Dict[str, Any]:
+              compile: bool = False,
+              freezing: bool = False) -> Dict[str, Any]:
     """Interleaved latency of ``net`` (network forward) and ``full``
     (``predict``: forward + post-processing) of every model.
 
@@ -258,6 +271,8 @@ def time_pair(models: Dict[str, nn.Module],
         compile (bool): Also time the compiled network and the compiled
             full path (:data:`COMPILED_FULL`) in the same rounds, each
             model compiled before the first round.
+        freezing (bool): Compile with inductor's ``freezing``
+            (:func:`compile_network`).
 
     Returns:
         dict: Per model ``net_ms``, ``full_ms``, ``post_ms`` (medians) and
@@ -273,7 +288,8 @@ def time_pair(models: Dict[str, nn.Module],
             net=lambda m=model: m._forward(inputs),
             full=lambda m=model: m.predict(inputs, samples, rescale=False))
         if compile:
-            net, compile_s[name] = compile_network(model, inputs, device)
+            net, compile_s[name] = compile_network(model, inputs, device,
+                                                   freezing)
             runners[name].update(
                 net_compiled=lambda n=net: n(inputs),
                 full_compiled=lambda m=model, n=net: predict_with(
@@ -292,6 +308,7 @@ def time_pair(models: Dict[str, nn.Module],
             backend='inductor',
             mode='reduce-overhead' if device.startswith('cuda') else
             'default',
+            freezing=freezing,
             full=COMPILED_FULL)
     for res in [out] + ([out['compiled']] if compile else []):
         for led, suffix in (('led', ''), ('led_unfused', '_unfused')):

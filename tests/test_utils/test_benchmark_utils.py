@@ -127,10 +127,11 @@ def test_interleaved_times_order_and_warmup():
 
 
 @pytest.mark.slow
-def test_compile_network_matches_eager():
+@pytest.mark.parametrize('freezing', [False, True])
+def test_compile_network_matches_eager(freezing):
     model = SharedConv().eval()
     x = torch.randn(2, 2, 5, 5)
-    net, seconds = compile_network(model, x, 'cpu')
+    net, seconds = compile_network(model, x, 'cpu', freezing)
     assert seconds > 0
     with torch.no_grad():
         for a, b in zip(net(x), model._forward(x)):
@@ -150,6 +151,7 @@ def test_time_pair_compiled_keys_and_ratios():
         assert out['compiled'][name]['compile_s'] > 0
         assert out['compiled'][name]['net_ms'] > 0
     assert out['compiled']['mode'] == 'default'
+    assert out['compiled']['freezing'] is False
 
 
 def test_conv_macs_counts_the_le_modules_per_branch_layers():
