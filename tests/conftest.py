@@ -140,3 +140,15 @@ def small_led_head_cfg(test_cfg: Optional[dict] = None,
             le_sampler=dict(type='LocQualitySampler', min_per_range=2))
     cfg.update(kwargs)
     return cfg
+
+
+def random_norm_stats(module: 'torch.nn.Module') -> None:
+    """Non-trivial BatchNorm statistics and norm affine parameters."""
+    from torch import nn
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+        if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)

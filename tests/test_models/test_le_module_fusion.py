@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import random_norm_stats
 from mmcv.cnn import ConvModule
 from torch import nn
 
@@ -151,17 +152,6 @@ def test_merged_group_norm_is_exact_with_equal_group_width():
         merged(x), torch.cat([norms[0](x[:, :4]), norms[1](x[:, 4:])], 1))
     assert merged_group_norm([nn.GroupNorm(2, 4), nn.GroupNorm(2, 2)]) is None
     assert merged_group_norm([nn.GroupNorm(1, 2), None]) is None
-
-
-def random_norm_stats(module: nn.Module) -> None:
-    """Non-trivial BatchNorm statistics and norm affine parameters."""
-    for m in module.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm):
-            m.running_mean.uniform_(-1, 1)
-            m.running_var.uniform_(0.5, 2)
-        if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
 
 
 #: (LEModule options, per-level channels) of the layer layouts fused:
