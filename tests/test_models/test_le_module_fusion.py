@@ -1,4 +1,6 @@
 """The LE module's fused inference path and the weight rewrites behind it."""
+from unittest import mock
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -352,3 +354,46 @@ def test_pred_kernel_size_one_predicts_from_each_location_alone():
     want = torch.einsum('nchw,oc->nohw', hidden, pred.weight[..., 0, 0])
     torch.testing.assert_close(
         out[0], want + pred.bias[:, None, None], rtol=1e-5, atol=1e-6)
+
+
+class _LevelsAsArgs(nn.Module):
+    """An LE module with its per-level maps as flat arguments (export)."""
+
+    def __init__(self, module: LEModule) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, *maps: torch.Tensor) -> list:
+        return self.module(maps[0:2], maps[2:4], maps[4:6])
+
+
+@pytest.mark.parametrize('name', ['depthwise_bn', 'plain', *BATCHED[:1]])
+def test_onnx_export_traces_per_branch_levels_and_batched_ones(
+        name, tmp_path):
+    """An ONNX export traces each level's per-branch layers (its runtime
+    folds norms and activations into the convs itself) and the
+    level-batched path where it applies; onnxruntime gives the eager
+    maps."""
+    ort = pytest.importorskip('onnxruntime')
+    module = build_le(name)
+    maps = [m for level_maps in le_inputs(name, batch=1) for m in level_maps]
+    with torch.no_grad():
+        ref = module(maps[0:2], maps[2:4], maps[4:6])
+    onnx_file = str(tmp_path / 'le.onnx')
+    names = [f'map{i}' for i in range(len(maps))]
+    with mock.patch.object(module, 'forward_fused',
+                           wraps=module.forward_fused) as fused, \
+            mock.patch.object(module, 'forward_batched',
+                              wraps=module.forward_batched) as batched, \
+            torch.no_grad():
+        torch.onnx.export(_LevelsAsArgs(module).eval(), tuple(maps),
+                          onnx_file, input_names=names, opset_version=17,
+                          dynamo=False)
+    assert fused.call_count == 0
+    assert batched.call_count == (name in BATCHED)
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    outs = session.run(None, {n: m.numpy() for n, m in zip(names, maps)})
+    for r, o in zip(ref, outs):
+        torch.testing.assert_close(torch.from_numpy(o), r, rtol=1e-5,
+                                   atol=1e-5)
