@@ -33,7 +33,8 @@ Optional extras:
   models with their trained weights and their configs' own test settings,
   timed at batch 1 on the first ``--images`` test images (interleaved,
   medians over images and rounds): the post-processing's load as testing
-  has it, where random weights at score threshold 0 load it fully;
+  has it, where random weights at score threshold 0 load it fully; with
+  ``--onnx`` both models' exports on onnxruntime in the same rounds;
 * ``--count-ops``: aten ops per image of the head forward and of the
   post-processing at every batch size (see
   :func:`~mmdet_led.utils.benchmark.count_ops`): what batch-1 GPU time
@@ -50,9 +51,10 @@ Optional extras:
 * ``--unfused``: also the same LED (same weights) with its LE module's
   per-branch layers at inference (``fused_inference=False``), in the same
   interleaved rounds: what the fused inference path saves;
-* ``--onnx``: batch-1 latency of both models exported to ONNX (with their
-  whole post-processing) on onnxruntime (CPU, ``--onnx-threads``) next to
-  PyTorch's ``predict``, all four interleaved in this process
+* ``--onnx``: batch-1 latency of both models exported to ONNX (the raw
+  head maps, and the whole post-processing) on onnxruntime (CPU,
+  ``--onnx-threads``) next to PyTorch's ``predict``, all interleaved in
+  this process
   (:func:`mmdet_led.deployment.speed.time_onnx_vs_torch`);
 * ``--markdown FILE``: the results as markdown tables, one per batch size
   and engine (eager, compiled, onnxruntime); ``--render JSON`` writes them
@@ -79,6 +81,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import tempfile
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -90,10 +93,10 @@ from tabulate import tabulate
 
 from mmdet_led.utils.benchmark import (COMPILED_FULL, build_detector,
                                        conv_macs, count_ops,
-                                       inference_peak_memory,
                                        load_test_images,
                                        predict_graph_breaks, time_pair,
                                        time_pair_on_images, time_train_step)
+from mmdet_led.utils.memory import inference_peak_memory
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: Pair name -> (plain config, LED config, input size).
@@ -121,7 +124,7 @@ def build(config: str, device: str) -> nn.Module:
 
 def memory_child(config: str, size: int, batch: int, passes: int,
                  device: str) -> dict:
-    """:func:`~mmdet_led.utils.benchmark.inference_peak_memory` of
+    """:func:`~mmdet_led.utils.memory.inference_peak_memory` of
     ``config`` in this (fresh) process, its modules registered first."""
     register_all_modules()
     return inference_peak_memory(
@@ -150,8 +153,6 @@ def measure_memory(config: str, size: int, batch: int, passes: int,
 def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
                  args: argparse.Namespace) -> dict:
     """Batch-1 PyTorch vs onnxruntime latency of plain and LED, printed."""
-    import tempfile
-
     from mmdet_led.deployment.speed import time_onnx_vs_torch
     with tempfile.TemporaryDirectory() as tmp:
         t = time_onnx_vs_torch(models, size, args.runs, args.warmup, tmp,
@@ -162,7 +163,7 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
           f'{t["ratio_torch"]:.3f}) | onnxruntime plain '
           f'{t["ort_ssd"]["median_ms"]:.1f} ms, LED '
           f'{t["ort_led"]["median_ms"]:.1f} ms (LED/plain '
-          f'{t["ratio_ort"]:.3f})'
+          f'{t["ratio_ort"]:.3f}; network {t["ratio_ortnet"]:.3f})'
           f' | load {t["load_avg_before"]:.1f} -> {t["load_avg_after"]:.1f}',
           flush=True)
     return t
@@ -171,10 +172,16 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
 #: The engine row of ``--unfused``: LED with its LE module's per-branch
 #: layers (``fused_inference=False``), eager.
 UNFUSED = 'eager, LE per-branch (unfused)'
-#: The engine row of ``--checkpoints``: trained weights on test images.
+#: The engine rows of ``--checkpoints``: trained weights on test images,
+#: eager and (``--onnx``) on onnxruntime.
 TRAINED = 'eager, trained weights, test images'
-#: Engines whose timings sit under their own key of a batch's results.
-NESTED = {'compiled': 'compiled', TRAINED: 'trained'}
+TRAINED_ORT = 'onnxruntime, trained weights, test images'
+#: Engines whose timings sit under their own keys of a batch's results.
+NESTED = {
+    'compiled': ('compiled', ),
+    TRAINED: ('trained', ),
+    TRAINED_ORT: ('trained', 'onnxruntime')
+}
 
 
 def _ops_cell(ops: Optional[dict], led: str = 'led') -> str:
@@ -201,17 +208,24 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
             o = e.get('onnx')
             if batch != '1' or not o:
                 continue
+            net = {m: o.get(f'ortnet_{m}', {}).get('median_ms')
+                   for m in ('ssd', 'led')}
+            cells = [MISSING if v is None else f'{v:.1f}'
+                     for v in net.values()]
             rows.append([
-                pair, f'{MISSING} / {o["ort_ssd"]["median_ms"]:.1f}',
-                f'{MISSING} / {o["ort_led"]["median_ms"]:.1f}', MISSING,
-                f'{o["ratio_ort"]:.3f}', MISSING, floor
+                pair, f'{cells[0]} / {o["ort_ssd"]["median_ms"]:.1f}',
+                f'{cells[1]} / {o["ort_led"]["median_ms"]:.1f}',
+                f'{o["ratio_ortnet"]:.3f}' if 'ratio_ortnet' in o else
+                MISSING, f'{o["ratio_ort"]:.3f}', MISSING, floor
             ])
             continue
         led, suffix = 'led', ''
         if engine == UNFUSED:
             led, suffix = 'led_unfused', '_unfused'
-        r = t.get(NESTED[engine]) if engine in NESTED else t
-        if not r or led not in r:
+        r = t
+        for key in NESTED.get(engine, ()):
+            r = r.get(key) or {}
+        if led not in r:
             continue
         rows.append([
             pair, f'{r["ssd"]["net_ms"]:.1f} / {r["ssd"]["full_ms"]:.1f}',
@@ -245,7 +259,7 @@ def render_markdown(results: dict) -> str:
     parts = []
     for batch in batches:
         for engine in ('eager', UNFUSED, 'compiled', 'onnxruntime',
-                       TRAINED):
+                       TRAINED, TRAINED_ORT):
             rows = _engine_rows(results, batch, engine)
             if rows:
                 parts.append(f'**batch {batch}, {engine}**\n\n' + tabulate(
@@ -271,6 +285,12 @@ def render_markdown(results: dict) -> str:
             f'settings on the first {trained[0]["images"]} test images, one '
             'per call; medians over images and rounds; full = predict '
             'rescaled to the original image, as in testing.')
+    if any('onnx' in e for e in results['pairs'].values()) or any(
+            'onnxruntime' in t for t in trained):
+        notes.append(
+            'onnxruntime: the exported models in CPU sessions; net = the '
+            'raw head maps\' export, full = the whole detection graph '
+            '(post-processing and NMS in the graph, boxes in input pixels).')
     if results['device'].startswith('cpu'):
         notes.append(f'GPU: not measured since {date}')
     return '\n\n'.join(parts + notes) + '\n'
@@ -279,7 +299,9 @@ def render_markdown(results: dict) -> str:
 def _print_batch(pair: str, batch: int, t: dict) -> None:
     """One console line per engine of a pair's batch."""
     for tag, r in (('', t), (' compiled', t.get('compiled')),
-                   (' trained', t.get('trained'))):
+                   (' trained', t.get('trained')),
+                   (' trained onnxruntime',
+                    t.get('trained', {}).get('onnxruntime'))):
         if r and 'ssd' in r:
             print(f'[{pair} b{batch}{tag}] plain net {r["ssd"]["net_ms"]:.1f}'
                   f' ms, full {r["ssd"]["full_ms"]:.1f} ms | LED net '
@@ -308,8 +330,14 @@ def measure_trained(pair: str, args: argparse.Namespace) -> dict:
     }
     images = load_test_images(models['ssd'], osp.join(ROOT, led_cfg),
                               args.images)
-    batch = dict(trained=time_pair_on_images(models, images, args.runs,
-                                             args.warmup, args.device))
+    with tempfile.TemporaryDirectory() as tmp:
+        sessions = None
+        if args.onnx:
+            from mmdet_led.deployment.speed import ort_sessions
+            sessions = ort_sessions(models, tuple(images[0][0].shape[-2:]),
+                                    tmp, args.onnx_threads)
+        batch = dict(trained=time_pair_on_images(
+            models, images, args.runs, args.warmup, args.device, sessions))
     _print_batch(pair, 1, batch)
     t = batch['trained']
     print(f'[{pair} b1 trained] {t["images"]} test images, detections per '

@@ -1,7 +1,7 @@
 """Batch-1 latency of exported detectors on onnxruntime vs PyTorch.
 
 Used by ``tools/benchmark_speed.py --onnx``: every model runs in the same
-process, the four runners (PyTorch and onnxruntime for each model)
+process, the runners (PyTorch and onnxruntime for each model)
 interleaved in an order that rotates every round, so that a load change on
 a shared machine hits them alike.
 """
@@ -9,7 +9,7 @@ import os
 import os.path as osp
 import statistics
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import torch
 from mmdet.structures import DetDataSample
@@ -41,6 +41,33 @@ def interleaved_medians(runners: Dict[str, Callable[[], object]], runs: int,
     }
 
 
+def ort_sessions(models: Dict[str, nn.Module], input_shape: Tuple[int, int],
+                 work_dir: str,
+                 threads: int = 2) -> Dict[str, Dict[str, ORTDetector]]:
+    """Each model exported twice and loaded in onnxruntime CPU sessions.
+
+    Args:
+        models (dict): Name -> detector (eval mode, CPU).
+        input_shape (tuple[int, int]): (H, W) of the preprocessed input.
+        work_dir (str): Where the ONNX files are written.
+        threads (int): onnxruntime intra-op threads.
+
+    Returns:
+        dict: Name -> ``net`` (the raw head maps: the network alone) and
+        ``full`` (the whole :class:`DetectionGraph`, post-processing and
+        NMS included) sessions.
+    """
+    sessions: Dict[str, Dict[str, ORTDetector]] = {}
+    for name, model in models.items():
+        sessions[name] = {}
+        for kind in ('net', 'full'):
+            onnx_file = osp.join(work_dir, f'{name}_{kind}.onnx')
+            export_onnx(model, onnx_file, input_shape,
+                        raw_outputs=kind == 'net')
+            sessions[name][kind] = ORTDetector(onnx_file, threads=threads)
+    return sessions
+
+
 def time_onnx_vs_torch(models: Dict[str, nn.Module], size: int, runs: int,
                        warmup: int, work_dir: str,
                        threads: int = 2) -> Dict[str, object]:
@@ -48,8 +75,10 @@ def time_onnx_vs_torch(models: Dict[str, nn.Module], size: int, runs: int,
 
     PyTorch: ``model.predict`` (network + post-processing with NMS), as
     ``time_pair``'s ``full``; onnxruntime: the exported
-    :class:`DetectionGraph` (the same work in one graph) in a CPU session
-    with ``threads`` intra-op threads. Both get the same random image.
+    :class:`DetectionGraph` (the same work in one graph) and the exported
+    raw head maps (the network alone, ``ortnet``), in CPU sessions with
+    ``threads`` intra-op threads (:func:`ort_sessions`). All get the same
+    random image.
 
     Args:
         models (dict): Name -> detector (eval mode, CPU), e.g. ssd and led.
@@ -59,7 +88,8 @@ def time_onnx_vs_torch(models: Dict[str, nn.Module], size: int, runs: int,
         threads (int): onnxruntime intra-op threads.
 
     Returns:
-        dict: Per runner (``torch_<name>``, ``ort_<name>``) the timings,
+        dict: Per runner (``torch_<name>``, ``ort_<name>``,
+        ``ortnet_<name>``) the timings,
         the LED/SSD ratio of each engine when both names are given, the
         torch thread count and the 1-minute load average before and after.
     """
@@ -73,17 +103,17 @@ def time_onnx_vs_torch(models: Dict[str, nn.Module], size: int, runs: int,
     ]
     array = inputs.numpy()
     runners = {}
+    sessions = ort_sessions(models, (size, size), work_dir, threads)
     for name, model in models.items():
-        onnx_file = osp.join(work_dir, f'{name}_{size}.onnx')
-        export_onnx(model, onnx_file, (size, size))
-        session = ORTDetector(onnx_file, threads=threads)
 
         def run_torch(model=model):
             with torch.no_grad():
                 model.predict(inputs, samples, rescale=False)
 
         runners[f'torch_{name}'] = run_torch
-        runners[f'ort_{name}'] = lambda session=session: session(array)
+        for kind, tag in (('full', 'ort'), ('net', 'ortnet')):
+            runners[f'{tag}_{name}'] = (
+                lambda session=sessions[name][kind]: session(array))
     load_before = os.getloadavg()[0]
     out: Dict[str, object] = dict(interleaved_medians(runners, runs, warmup))
     out.update(
@@ -94,7 +124,7 @@ def time_onnx_vs_torch(models: Dict[str, nn.Module], size: int, runs: int,
         load_avg_before=load_before,
         load_avg_after=os.getloadavg()[0])
     if {'ssd', 'led'} <= set(models):
-        for engine in ('torch', 'ort'):
+        for engine in ('torch', 'ort', 'ortnet'):
             out[f'ratio_{engine}'] = (out[f'{engine}_led']['median_ms'] /
                                       out[f'{engine}_ssd']['median_ms'])
     return out

@@ -6,7 +6,6 @@ Every timing interleaves the two models (their order alternating each
 round) so that a load change on a shared machine hits both alike; medians
 are reported after the warm-up rounds.
 """
-import resource
 import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -311,13 +310,19 @@ def time_pair(models: Dict[str, nn.Module],
             freezing=freezing,
             full=COMPILED_FULL)
     for res in [out] + ([out['compiled']] if compile else []):
-        for led, suffix in (('led', ''), ('led_unfused', '_unfused')):
-            if led in res and 'ssd' in res:
-                res['ratio_net' + suffix] = (res[led]['net_ms'] /
-                                             res['ssd']['net_ms'])
-                res['ratio_full' + suffix] = (res[led]['full_ms'] /
-                                              res['ssd']['full_ms'])
+        add_ratios(res)
     return out
+
+
+def add_ratios(res: Dict[str, Any]) -> None:
+    """``ratio_net``/``ratio_full`` of ``led`` over ``ssd`` (and
+    ``led_unfused``'s, suffixed ``_unfused``) into ``res``, where both are
+    timed."""
+    for led, suffix in (('led', ''), ('led_unfused', '_unfused')):
+        if led in res and 'ssd' in res:
+            for kind in ('net', 'full'):
+                res[f'ratio_{kind}{suffix}'] = (res[led][f'{kind}_ms'] /
+                                                res['ssd'][f'{kind}_ms'])
 
 
 def load_test_images(
@@ -334,9 +339,13 @@ def load_test_images(
 
 
 def time_pair_on_images(
-        models: Dict[str, nn.Module],
-        images: List[Tuple[torch.Tensor, List[DetDataSample]]], runs: int,
-        warmup: int, device: str) -> Dict[str, Any]:
+    models: Dict[str, nn.Module],
+    images: List[Tuple[torch.Tensor, List[DetDataSample]]],
+    runs: int,
+    warmup: int,
+    device: str,
+    sessions: Optional[Dict[str, Dict[str, Callable[[Any], Any]]]] = None
+) -> Dict[str, Any]:
     """Interleaved latency of ``net`` and ``full`` (``predict``, rescaled
     to the original image as in testing) of every model on real images,
     one per call: what trained weights and the configs' score thresholds
@@ -349,11 +358,16 @@ def time_pair_on_images(
             (:func:`load_test_images`).
         runs (int): Timed rounds over all images after ``warmup`` rounds.
         device (str): Where the models are.
+        sessions (dict, optional): Model name -> ``net``/``full`` -> a
+            callable of one image's input as a numpy array, timed in the
+            same rounds: the model's exports on onnxruntime
+            (:func:`~mmdet_led.deployment.speed.ort_sessions`).
 
     Returns:
         dict: Per model the medians over every image and round (as
         :func:`time_pair`) and ``detections`` (mean per image);
-        ``ratio_net``, ``ratio_full`` and ``images``.
+        ``ratio_net``, ``ratio_full`` and ``images``; with ``sessions``
+        also ``onnxruntime``: the medians and ratios of the sessions.
     """
     runners: Dict[str, Dict[str, Callable[[], Any]]] = {}
     for name, model in models.items():
@@ -363,19 +377,28 @@ def time_pair_on_images(
             runners[name][f'full{i}'] = (
                 lambda m=model, x=inputs, s=samples: m.predict(
                     x, s, rescale=True))
+            for kind, run in (sessions or {}).get(name, {}).items():
+                runners[name][f'{kind}_ort{i}'] = (
+                    lambda r=run, a=inputs.cpu().numpy(): r(a))
     times = interleaved_times(runners, runs, warmup, device)
-    out: Dict[str, Any] = dict(images=len(images))
-    for name, t in times.items():
-        out[name] = _summary({
-            kind: [v for i in range(len(images)) for v in t[f'{kind}{i}']]
+
+    def summary(t: Dict[str, List[float]], tag: str = '') -> Dict[str, float]:
+        return _summary({
+            kind: [v for i in range(len(images)) for v in t[f'{kind}{tag}{i}']]
             for kind in ('net', 'full')
         })
+
+    out: Dict[str, Any] = dict(images=len(images))
+    for name, t in times.items():
+        out[name] = summary(t)
         with torch.no_grad():
             out[name]['detections'] = statistics.mean(
                 len(models[name].predict(x, s, rescale=True)[0].pred_instances)
                 for x, s in images)
-    out['ratio_net'] = out['led']['net_ms'] / out['ssd']['net_ms']
-    out['ratio_full'] = out['led']['full_ms'] / out['ssd']['full_ms']
+    add_ratios(out)
+    if sessions:
+        out['onnxruntime'] = {n: summary(times[n], '_ort') for n in sessions}
+        add_ratios(out['onnxruntime'])
     return out
 
 
@@ -510,80 +533,4 @@ def time_train_step(models: Dict[str, nn.Module], size: int, batch: int,
     }
     out['ratio'] = out['led']['step_ms'] / out['ssd']['step_ms']
     out.update(batch=batch, runs=runs, warmup=warmup)
-    return out
-
-
-def _status_mb(key: str) -> Optional[float]:
-    """``VmRSS``/``VmHWM`` of this process from /proc, in MiB (Linux)."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith(key + ':'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak_rss() -> bool:
-    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux)."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
-
-
-def inference_peak_memory(config: str, size: int, batch: int, passes: int,
-                          device: str) -> dict:
-    """Peak memory of ``passes`` inference passes of ``config``'s detector
-    (random weights) at ``batch`` images, to run in a fresh process whose
-    imports (and module registration) are done.
-
-    On Linux the peak RSS is read from ``VmHWM``: ``ru_maxrss`` of a
-    process started with fork + exec also counts the parent's RSS at the
-    fork (here: a parent holding two models), so it is only reported as
-    ``ru_maxrss_mb``. The peak is reset after the imports where Linux
-    allows it (``/proc/self/clear_refs``): ``peak_rss_mb`` is then the
-    process's peak RSS from there on (interpreter and imports resident,
-    plus model and inference; transient import-time peaks excluded) and
-    ``peak_over_import_mb`` that peak minus the RSS after the imports
-    (model weights plus inference buffers). Otherwise ``peak_rss_mb`` is
-    the lifetime peak.
-    """
-    rss_import = _status_mb('VmRSS')
-    reset = _reset_peak_rss()
-    torch.manual_seed(0)
-    model = build_detector(config, device)
-    rss_build = _status_mb('VmRSS')
-    inputs, samples = dummy_batch(batch, size, device)
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    with torch.no_grad():
-        for _ in range(passes):
-            model.predict(inputs, samples, rescale=False)
-    hwm = _status_mb('VmHWM')
-    ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = dict(
-        peak_rss_mb=hwm if hwm is not None and not reset else None,
-        rss_after_import_mb=rss_import,
-        rss_after_build_mb=rss_build,
-        peak_over_import_mb=(hwm - rss_import
-                             if reset and hwm is not None else None),
-        ru_maxrss_mb=ru_maxrss,
-        passes=passes)
-    if reset and hwm is not None:
-        # the reset dropped the import-time peak; the RSS after the imports
-        # is the floor of the whole-process peak
-        out['peak_rss_mb'] = max(hwm, rss_import)
-    if out['peak_rss_mb'] is None:
-        out['peak_rss_mb'] = ru_maxrss
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-        out.update(
-            cuda_max_allocated_mb=torch.cuda.max_memory_allocated() / 2**20,
-            cuda_weights_mb=base / 2**20)
     return out

@@ -206,3 +206,21 @@ def test_raw_output_names(with_le, num_outs, kinds):
     assert RawHeadGraph(detector).output_names(outs) == [
         f'{k}_{i}' for k in kinds for i in range(2)
     ]
+
+
+@pytest.mark.slow
+def test_onnx_latency_times_network_and_whole_graph(cpu_led_on_voc,
+                                                    tmp_path):
+    """``benchmark_speed.py --onnx``: each model's raw-map export (the
+    network) and whole-graph export run on onnxruntime, next to PyTorch."""
+    from mmdet_led.deployment.speed import ort_sessions, time_onnx_vs_torch
+    model, inputs, _ = cpu_led_on_voc
+    sessions = ort_sessions(dict(led=model), (192, 192), str(tmp_path))
+    maps = sessions['led']['net'](inputs[:1].numpy())
+    assert len(maps) == 18 and 'le_pred_0' in maps
+    assert 'num_dets' in sessions['led']['full'](inputs[:1].numpy())
+    out = time_onnx_vs_torch(dict(ssd=model, led=model), 192, runs=2,
+                             warmup=1, work_dir=str(tmp_path))
+    for tag in ('torch', 'ort', 'ortnet'):
+        assert out[f'ratio_{tag}'] == (out[f'{tag}_led']['median_ms'] /
+                                       out[f'{tag}_ssd']['median_ms'])

@@ -24,9 +24,9 @@ EXPECTED_MD = """\
 
 **batch 1, onnxruntime**
 
-| pair   | plain ms   | LED ms   | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
-|--------|------------|----------|-------------|--------------|-----------------|-------------|
-| cpu    | — / 5.0    | — / 5.5  | —           | 1.100        | —               | 1.084       |
+| pair   | plain ms   | LED ms    | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|--------|------------|-----------|-------------|--------------|-----------------|-------------|
+| cpu    | 4.0 / 5.0  | 4.4 / 5.5 | 1.100       | 1.100        | —               | 1.084       |
 
 **batch 8, eager**
 
@@ -41,6 +41,10 @@ head forward + post-processing; MAC floor: LED / plain conv MACs per image.
 
 compiled: torch.compile (inductor); full = compiled network (_forward) + \
 eager predict_by_feat.
+
+onnxruntime: the exported models in CPU sessions; net = the raw head maps' \
+export, full = the whole detection graph (post-processing and NMS in the \
+graph, boxes in input pixels).
 
 GPU: not measured since 2026-12-05
 """
@@ -83,7 +87,10 @@ def results() -> dict:
                 onnx=dict(
                     ort_ssd=dict(median_ms=5.0),
                     ort_led=dict(median_ms=5.5),
-                    ratio_ort=1.1)),
+                    ratio_ort=1.1,
+                    ortnet_ssd=dict(median_ms=4.0),
+                    ortnet_led=dict(median_ms=4.4),
+                    ratio_ortnet=1.1)),
             retinanet=dict(
                 mac_floor=1.0023,
                 batches={'1': latency(20.0, 25.0, 21.0, 26.0)})))
@@ -91,6 +98,15 @@ def results() -> dict:
 
 def test_render_markdown(results):
     assert bs.render_markdown(results) == EXPECTED_MD
+
+
+def test_render_markdown_onnx_without_network_timings(results):
+    """Results from before the raw export was timed: no network cells."""
+    onnx = results['pairs']['cpu']['onnx']
+    for key in ('ortnet_ssd', 'ortnet_led', 'ratio_ortnet'):
+        del onnx[key]
+    assert ('| cpu    | — / 5.0    | — / 5.5  | —           | 1.100        '
+            '| —               | 1.084       |') in bs.render_markdown(results)
 
 
 def test_render_markdown_unfused_table(results):
@@ -159,3 +175,14 @@ def test_render_markdown_trained_table():
     assert ('| cpu    | 10.0 / 14.0 | 11.0 / 15.4 | 1.100       | 1.100    '
             '    | —               | —           |') in md
     assert 'on the first 50 test images, one per call' in md
+    assert 'onnxruntime' not in md
+    # with --onnx: the exports' timings in the same rounds, a table after
+    trained = results['pairs']['cpu']['batches']['1']['trained']
+    trained['onnxruntime'] = latency(5.0, 6.0, 5.4, 6.3)
+    md = bs.render_markdown(results)
+    table = md.split(
+        '**batch 1, onnxruntime, trained weights, test images**\n\n')[1]
+    assert table.split('\n')[2] == (
+        '| cpu    | 5.0 / 6.0  | 5.4 / 6.3 | 1.080       | 1.050        '
+        '| —               | —           |')
+    assert 'net = the raw head maps\' export' in md

@@ -191,6 +191,30 @@ def test_time_pair_on_images_medians_over_images_and_ratios():
     assert out['ratio_full'] == out['led']['full_ms'] / out['ssd']['full_ms']
     # FakeHead keeps three values of each image's map
     assert out['ssd']['detections'] == out['led']['detections'] == 3
+    assert 'onnxruntime' not in out
+
+
+def test_time_pair_on_images_times_sessions_in_the_same_rounds():
+    """``sessions`` (e.g. onnxruntime) get each image's input as an array
+    in every round, their medians and ratios under ``onnxruntime``."""
+    models = dict(ssd=FakeDetector().eval(), led=FakeDetector().eval())
+    images = [(torch.randn(1, 3, s, s), dummy_batch(1, s, 'cpu')[1])
+              for s in (5, 7)]
+    calls = []
+    sessions = {
+        name: {kind: (lambda a, n=name, k=kind: calls.append((n, k, a.shape)))
+               for kind in ('net', 'full')}
+        for name in models
+    }
+    out = time_pair_on_images(models, images, runs=3, warmup=1,
+                              device='cpu', sessions=sessions)
+    assert len(calls) == 2 * 2 * 2 * 4  # models x kinds x images x rounds
+    assert {shape for *_, shape in calls} == {(1, 3, 5, 5), (1, 3, 7, 7)}
+    ort = out['onnxruntime']
+    assert set(ort) == {'ssd', 'led', 'ratio_net', 'ratio_full'}
+    assert ort['ratio_net'] == ort['led']['net_ms'] / ort['ssd']['net_ms']
+    assert ort['ratio_full'] == (ort['led']['full_ms'] /
+                                 ort['ssd']['full_ms'])
 
 
 def test_build_detector_with_checkpoint_keeps_weights_and_test_cfg(
