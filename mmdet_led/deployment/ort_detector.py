@@ -14,14 +14,25 @@ class ORTDetector:
         onnx_file (str): The exported model.
         threads (int, optional): Intra-op threads; onnxruntime's default
             (all cores) when None.
+        spinning (bool): Let the session's idle threads spin for work
+            (onnxruntime's default: lower latency for one model). Off,
+            they sleep, and sessions run in turns (a benchmark) do not
+            take each other's cores.
     """
 
-    def __init__(self, onnx_file: str, threads: Optional[int] = None) -> None:
+    def __init__(self,
+                 onnx_file: str,
+                 threads: Optional[int] = None,
+                 spinning: bool = True) -> None:
         import onnxruntime as ort
         options = ort.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        if not spinning:
+            for pool in ('intra_op', 'inter_op'):
+                options.add_session_config_entry(
+                    f'session.{pool}.allow_spinning', '0')
         self.session = ort.InferenceSession(
             onnx_file, options, providers=['CPUExecutionProvider'])
         self.output_names = [o.name for o in self.session.get_outputs()]

@@ -219,6 +219,10 @@ def test_onnx_latency_times_network_and_whole_graph(cpu_led_on_voc,
     maps = sessions['led']['net'](inputs[:1].numpy())
     assert len(maps) == 18 and 'le_pred_0' in maps
     assert 'num_dets' in sessions['led']['full'](inputs[:1].numpy())
+    # sessions run in turns sleep when idle instead of spinning
+    options = sessions['led']['net'].session.get_session_options()
+    assert options.get_session_config_entry(
+        'session.intra_op.allow_spinning') == '0'
     out = time_onnx_vs_torch(dict(ssd=model, led=model), 192, runs=2,
                              warmup=1, work_dir=str(tmp_path))
     for tag in ('torch', 'ort', 'ortnet'):
