@@ -160,11 +160,12 @@ class LEModule(BaseModule):
     #: either way). The exported graph's runtime folds BatchNorm and
     #: activations into the convs itself (onnxruntime's graph optimizer),
     #: so the per-level fusion saves it no calls, and what the fusion
-    #: merges costs it arithmetic and layout changes: the dilated context
-    #: kernel embedded in a dense one, the block-diagonal cls/reg conv's
-    #: zero blocks, 1x1 convs as matrix products. On onnxruntime (2 CPU
-    #: threads) the LED/plain network ratio is 1.01 per-branch against
-    #: 1.14 fused for SSD300-VGG16, 1.14 against 1.24 for SSDLite.
+    #: merges can cost it arithmetic: SSDLite's three depthwise convs run
+    #: as one whose every channel gets the dense kernel that the dilated
+    #: context kernel is embedded in. On onnxruntime (2 CPU threads) the
+    #: trained SSDLite pair's
+    #: LED/plain network ratio is 1.19-1.20 per-branch against 1.34-1.35
+    #: fused; SSD300-VGG16 and the FPN heads take the same time either way.
     export_fused_levels = False
 
     def __init__(self,
