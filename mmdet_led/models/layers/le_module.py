@@ -163,9 +163,9 @@ class LEModule(BaseModule):
     #: merges can cost it arithmetic: SSDLite's three depthwise convs run
     #: as one whose every channel gets the dense kernel that the dilated
     #: context kernel is embedded in. On onnxruntime (2 CPU threads) the
-    #: trained SSDLite pair's
-    #: LED/plain network ratio is 1.19-1.20 per-branch against 1.34-1.35
-    #: fused; SSD300-VGG16 and the FPN heads take the same time either way.
+    #: trained SSDLite pair's LED/plain network ratio is 1.19-1.20
+    #: per-branch against 1.34-1.35 fused; SSD300-VGG16 and the FPN heads
+    #: take the same time either way.
     export_fused_levels = False
 
     def __init__(self,
