@@ -131,8 +131,8 @@ def export_onnx(detector: nn.Module,
         output_names = list(DETECTION_OUTPUTS)
         with torch.no_grad():
             # a first run builds what the model caches at inference (the LE
-            # module's fused weights), so the trace holds them as constants
-            # (the raw branch's run above did the same)
+            # module's level-batched weights), so the trace holds them as
+            # constants (the raw branch's run above did the same)
             graph(dummy)
     graph.eval()
     dynamic_axes = None
