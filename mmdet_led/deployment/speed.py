@@ -46,9 +46,9 @@ def ort_sessions(models: Dict[str, nn.Module], input_shape: Tuple[int, int],
                  threads: int = 2) -> Dict[str, Dict[str, ORTDetector]]:
     """Each model exported twice and loaded in onnxruntime CPU sessions
     whose idle threads sleep instead of spinning: on a 2-core host the
-    threads of one session spinning after its run doubled the next
-    session's time (interleaved SSDLite network: 8.5 ms against 5.1 ms
-    with spinning off, 3.4-4.7 ms for a session run alone).
+    threads of one session spinning after its run slowed the next
+    session down (the plain SSDLite network interleaved with LEDLite's:
+    8.5 ms spinning, 5.1 ms not; 3.4-3.6 ms run alone).
 
     Args:
         models (dict): Name -> detector (eval mode, CPU).
