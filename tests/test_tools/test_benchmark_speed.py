@@ -3,7 +3,7 @@ import json
 import sys
 
 import pytest
-from conftest import REPO, load_tool
+from conftest import REPO, load_tool, run_tool
 from mmengine.config import Config
 
 bs = load_tool('benchmark_speed')
@@ -186,3 +186,36 @@ def test_render_markdown_trained_table():
         '| cpu    | 5.0 / 6.0  | 5.4 / 6.3 | 1.080       | 1.050        '
         '| —               | —           |')
     assert 'net = the raw head maps\' export' in md
+
+
+@pytest.mark.slow
+def test_checkpoints_with_onnx_end_to_end(voc_root, tmp_path):
+    """``--checkpoints PLAIN LED --onnx`` on real test images: eager and
+    onnxruntime timings of both checkpoints, their tables rendered."""
+    import torch
+    from mmdet.utils import register_all_modules
+
+    from mmdet_led.utils.benchmark import build_detector
+    register_all_modules()
+    if not (REPO / 'data/VOCdevkit/VOC2007').is_dir():
+        pytest.skip('data/VOCdevkit is not linked (tools/setup_env.sh)')
+    ckpts = []
+    for name, config in zip(('plain', 'led'), bs.PAIRS['cpu'][:2]):
+        torch.manual_seed(0)
+        model = build_detector(str(REPO / config), 'cpu')
+        ckpts.append(tmp_path / f'{name}.pth')
+        torch.save(dict(state_dict=model.state_dict()), ckpts[-1])
+    out, md = tmp_path / 'trained.json', tmp_path / 'trained.md'
+    log = run_tool('tools/benchmark_speed.py', '--pairs', 'cpu', '--images',
+                   '2', '--runs', '1', '--warmup', '0', '--onnx',
+                   '--checkpoints', *ckpts, '--out', out, '--markdown', md)
+    assert '[cpu b1 trained onnxruntime]' in log
+    trained = json.loads(out.read_text())['pairs']['cpu']['batches']['1'][
+        'trained']
+    assert trained['images'] == 2
+    for engine in (trained, trained['onnxruntime']):
+        assert engine['ratio_net'] == (engine['led']['net_ms'] /
+                                       engine['ssd']['net_ms'])
+    text = md.read_text()
+    assert '**batch 1, eager, trained weights, test images**' in text
+    assert '**batch 1, onnxruntime, trained weights, test images**' in text
