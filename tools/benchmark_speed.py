@@ -208,13 +208,14 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
             o = e.get('onnx')
             if batch != '1' or not o:
                 continue
-            net = {m: o.get(f'ortnet_{m}', {}).get('median_ms')
-                   for m in ('ssd', 'led')}
-            cells = [MISSING if v is None else f'{v:.1f}'
-                     for v in net.values()]
+            # results from before the network's export was timed lack it
+            net = [
+                f'{o[k]["median_ms"]:.1f}' if k in o else MISSING
+                for k in ('ortnet_ssd', 'ortnet_led')
+            ]
             rows.append([
-                pair, f'{cells[0]} / {o["ort_ssd"]["median_ms"]:.1f}',
-                f'{cells[1]} / {o["ort_led"]["median_ms"]:.1f}',
+                pair, f'{net[0]} / {o["ort_ssd"]["median_ms"]:.1f}',
+                f'{net[1]} / {o["ort_led"]["median_ms"]:.1f}',
                 f'{o["ratio_ortnet"]:.3f}' if 'ratio_ortnet' in o else
                 MISSING, f'{o["ratio_ort"]:.3f}', MISSING, floor
             ])
