@@ -52,10 +52,10 @@ Optional extras:
   per-branch layers at inference (``fused_inference=False``), in the same
   interleaved rounds: what the fused inference path saves;
 * ``--onnx``: batch-1 latency of both models exported to ONNX (the raw
-  head maps, and the whole post-processing) on onnxruntime (CPU,
-  ``--onnx-threads``) next to PyTorch's ``predict``, all interleaved in
-  this process
-  (:func:`mmdet_led.deployment.speed.time_onnx_vs_torch`);
+  head maps: ``net``; the whole post-processing: ``full``) on onnxruntime
+  (CPU, ``--onnx-threads``) next to PyTorch's, all interleaved in this
+  process on one random image (under ``batches['1']['onnx']``, shaped
+  like ``--checkpoints``' results);
 * ``--markdown FILE``: the results as markdown tables, one per batch size
   and engine (eager, compiled, onnxruntime); ``--render JSON`` writes them
   from an earlier ``--out`` without measuring.
@@ -92,7 +92,7 @@ from mmdet.utils import register_all_modules
 from tabulate import tabulate
 
 from mmdet_led.utils.benchmark import (COMPILED_FULL, build_detector,
-                                       conv_macs, count_ops,
+                                       conv_macs, count_ops, dummy_batch,
                                        load_test_images,
                                        predict_graph_breaks, time_pair,
                                        time_pair_on_images, time_train_step)
@@ -150,22 +150,28 @@ def measure_memory(config: str, size: int, batch: int, passes: int,
     return json.loads(lines[-1])
 
 
+def time_on_images(models: Dict[str, nn.Module], images: list,
+                   args: argparse.Namespace, onnx: bool) -> dict:
+    """:func:`~mmdet_led.utils.benchmark.time_pair_on_images` of
+    ``models`` on ``images`` with ``args``' rounds, with (``onnx``) their
+    exports on onnxruntime in the same rounds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sessions = None
+        if onnx:
+            from mmdet_led.deployment.speed import ort_sessions
+            sessions = ort_sessions(models, tuple(images[0][0].shape[-2:]),
+                                    tmp, args.onnx_threads)
+        return time_pair_on_images(models, images, args.runs, args.warmup,
+                                   args.device, sessions)
+
+
 def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
                  args: argparse.Namespace) -> dict:
-    """Batch-1 PyTorch vs onnxruntime latency of plain and LED, printed."""
-    from mmdet_led.deployment.speed import time_onnx_vs_torch
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time_onnx_vs_torch(models, size, args.runs, args.warmup, tmp,
-                               args.onnx_threads)
-    print(f'[{pair} onnx b1] PyTorch plain '
-          f'{t["torch_ssd"]["median_ms"]:.1f} ms, LED '
-          f'{t["torch_led"]["median_ms"]:.1f} ms (LED/plain '
-          f'{t["ratio_torch"]:.3f}) | onnxruntime plain '
-          f'{t["ort_ssd"]["median_ms"]:.1f} ms, LED '
-          f'{t["ort_led"]["median_ms"]:.1f} ms (LED/plain '
-          f'{t["ratio_ort"]:.3f}; network {t["ratio_ortnet"]:.3f})'
-          f' | load {t["load_avg_before"]:.1f} -> {t["load_avg_after"]:.1f}',
-          flush=True)
+    """Batch-1 latency of plain and LED exported to onnxruntime and in
+    PyTorch, all in the same rounds on one random image, printed."""
+    t = time_on_images(models, [dummy_batch(1, size, args.device)], args,
+                       onnx=True)
+    _print_batch(pair, 1, dict(onnx=t))
     return t
 
 
@@ -179,9 +185,12 @@ TRAINED_ORT = 'onnxruntime, trained weights, test images'
 #: Engines whose timings sit under their own keys of a batch's results.
 NESTED = {
     'compiled': ('compiled', ),
+    'onnxruntime': ('onnx', 'onnxruntime'),
     TRAINED: ('trained', ),
     TRAINED_ORT: ('trained', 'onnxruntime')
 }
+#: Engines that run no aten ops (no ops cell).
+ORT_ENGINES = ('onnxruntime', TRAINED_ORT)
 
 
 def _ops_cell(ops: Optional[dict], led: str = 'led') -> str:
@@ -204,22 +213,6 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
         floor = f'{e["mac_floor"]:.3f}' if 'mac_floor' in e else MISSING
         if t is None:
             continue
-        if engine == 'onnxruntime':
-            o = e.get('onnx')
-            if batch != '1' or not o:
-                continue
-            # results from before the network's export was timed lack it
-            net = [
-                f'{o[k]["median_ms"]:.1f}' if k in o else MISSING
-                for k in ('ortnet_ssd', 'ortnet_led')
-            ]
-            rows.append([
-                pair, f'{net[0]} / {o["ort_ssd"]["median_ms"]:.1f}',
-                f'{net[1]} / {o["ort_led"]["median_ms"]:.1f}',
-                f'{o["ratio_ortnet"]:.3f}' if 'ratio_ortnet' in o else
-                MISSING, f'{o["ratio_ort"]:.3f}', MISSING, floor
-            ])
-            continue
         led, suffix = 'led', ''
         if engine == UNFUSED:
             led, suffix = 'led_unfused', '_unfused'
@@ -233,7 +226,8 @@ def _engine_rows(results: dict, batch: str, engine: str) -> List[list]:
             f'{r[led]["net_ms"]:.1f} / {r[led]["full_ms"]:.1f}',
             f'{r["ratio_net" + suffix]:.3f}',
             f'{r["ratio_full" + suffix]:.3f}',
-            _ops_cell(t.get('ops'), led), floor
+            _ops_cell(None if engine in ORT_ENGINES else t.get('ops'), led),
+            floor
         ])
     return rows
 
@@ -286,8 +280,8 @@ def render_markdown(results: dict) -> str:
             f'settings on the first {trained[0]["images"]} test images, one '
             'per call; medians over images and rounds; full = predict '
             'rescaled to the original image, as in testing.')
-    if any('onnx' in e for e in results['pairs'].values()) or any(
-            'onnxruntime' in t for t in trained):
+    if any('onnxruntime' in t.get(k, {}) for e in results['pairs'].values()
+           for t in e['batches'].values() for k in ('onnx', 'trained')):
         notes.append(
             'onnxruntime: the exported models in CPU sessions; net = the '
             'raw head maps\' export, full = the whole detection graph '
@@ -300,6 +294,7 @@ def render_markdown(results: dict) -> str:
 def _print_batch(pair: str, batch: int, t: dict) -> None:
     """One console line per engine of a pair's batch."""
     for tag, r in (('', t), (' compiled', t.get('compiled')),
+                   (' onnxruntime', t.get('onnx', {}).get('onnxruntime')),
                    (' trained', t.get('trained')),
                    (' trained onnxruntime',
                     t.get('trained', {}).get('onnxruntime'))):
@@ -331,14 +326,7 @@ def measure_trained(pair: str, args: argparse.Namespace) -> dict:
     }
     images = load_test_images(models['ssd'], osp.join(ROOT, led_cfg),
                               args.images)
-    with tempfile.TemporaryDirectory() as tmp:
-        sessions = None
-        if args.onnx:
-            from mmdet_led.deployment.speed import ort_sessions
-            sessions = ort_sessions(models, tuple(images[0][0].shape[-2:]),
-                                    tmp, args.onnx_threads)
-        batch = dict(trained=time_pair_on_images(
-            models, images, args.runs, args.warmup, args.device, sessions))
+    batch = dict(trained=time_on_images(models, images, args, args.onnx))
     _print_batch(pair, 1, batch)
     t = batch['trained']
     print(f'[{pair} b1 trained] {t["images"]} test images, detections per '
@@ -417,7 +405,8 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
             for batch in args.batch_sizes
         }
     if args.onnx:
-        entry['onnx'] = onnx_latency(pair, models, size, args)
+        entry['batches'].setdefault('1', {})['onnx'] = onnx_latency(
+            pair, dict(ssd=models['ssd'], led=led), size, args)
     return entry
 
 

@@ -213,8 +213,9 @@ def test_onnx_latency_times_network_and_whole_graph(cpu_led_on_voc,
                                                     tmp_path):
     """``benchmark_speed.py --onnx``: each model's raw-map export (the
     network) and whole-graph export run on onnxruntime, next to PyTorch."""
-    from mmdet_led.deployment.speed import ort_sessions, time_onnx_vs_torch
-    model, inputs, _ = cpu_led_on_voc
+    from mmdet_led.deployment.speed import ort_sessions
+    from mmdet_led.utils.benchmark import time_pair_on_images
+    model, inputs, samples = cpu_led_on_voc
     sessions = ort_sessions(dict(led=model), (192, 192), str(tmp_path))
     maps = sessions['led']['net'](inputs[:1].numpy())
     assert len(maps) == 18 and 'le_pred_0' in maps
@@ -223,8 +224,11 @@ def test_onnx_latency_times_network_and_whole_graph(cpu_led_on_voc,
     options = sessions['led']['net'].session.get_session_options()
     assert options.get_session_config_entry(
         'session.intra_op.allow_spinning') == '0'
-    out = time_onnx_vs_torch(dict(ssd=model, led=model), 192, runs=2,
-                             warmup=1, work_dir=str(tmp_path))
-    for tag in ('torch', 'ort', 'ortnet'):
-        assert out[f'ratio_{tag}'] == (out[f'{tag}_led']['median_ms'] /
-                                       out[f'{tag}_ssd']['median_ms'])
+    models = dict(ssd=model, led=model)
+    sessions = dict(ssd=sessions['led'], led=sessions['led'])
+    out = time_pair_on_images(models, [(inputs[:1], samples[:1])], 2, 1,
+                              'cpu', sessions)
+    for res in (out, out['onnxruntime']):
+        for kind in ('net', 'full'):
+            assert res[f'ratio_{kind}'] == (res['led'][f'{kind}_ms'] /
+                                            res['ssd'][f'{kind}_ms'])

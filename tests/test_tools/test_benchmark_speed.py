@@ -72,6 +72,8 @@ def results() -> dict:
     1 and 8; retinanet eager at batch 1 only, no op counts."""
     b1 = dict(latency(10.0, 12.5, 11.0, 13.7),
               compiled=latency(8.0, 10.0, 8.4, 10.5),
+              onnx=dict(latency(9.0, 11.0, 10.0, 12.0),
+                        onnxruntime=latency(4.0, 5.0, 4.4, 5.5)),
               ops=ops(12, 175, 72, 204))
     b8 = dict(latency(40.0, 50.0, 44.0, 52.0), ops=ops(1.5, 158, 9, 195))
     return dict(
@@ -83,14 +85,7 @@ def results() -> dict:
         pairs=dict(
             cpu=dict(
                 mac_floor=1.0843,
-                batches={'1': b1, '8': b8},
-                onnx=dict(
-                    ort_ssd=dict(median_ms=5.0),
-                    ort_led=dict(median_ms=5.5),
-                    ratio_ort=1.1,
-                    ortnet_ssd=dict(median_ms=4.0),
-                    ortnet_led=dict(median_ms=4.4),
-                    ratio_ortnet=1.1)),
+                batches={'1': b1, '8': b8}),
             retinanet=dict(
                 mac_floor=1.0023,
                 batches={'1': latency(20.0, 25.0, 21.0, 26.0)})))
@@ -98,15 +93,6 @@ def results() -> dict:
 
 def test_render_markdown(results):
     assert bs.render_markdown(results) == EXPECTED_MD
-
-
-def test_render_markdown_onnx_without_network_timings(results):
-    """Results from before the raw export was timed: no network cells."""
-    onnx = results['pairs']['cpu']['onnx']
-    for key in ('ortnet_ssd', 'ortnet_led', 'ratio_ortnet'):
-        del onnx[key]
-    assert ('| cpu    | — / 5.0    | — / 5.5  | —           | 1.100        '
-            '| —               | 1.084       |') in bs.render_markdown(results)
 
 
 def test_render_markdown_unfused_table(results):
