@@ -51,27 +51,35 @@ Optional extras:
 * ``--unfused``: also the same LED (same weights) with its LE module's
   per-branch layers at inference (``fused_inference=False``), in the same
   interleaved rounds: what the fused inference path saves;
-* ``--onnx``: batch-1 latency of both models exported to ONNX (the raw
-  head maps: ``net``; the whole post-processing: ``full``) on onnxruntime
-  (CPU, ``--onnx-threads``) next to PyTorch's, all interleaved in this
-  process on one random image (under ``batches['1']['onnx']``, shaped
-  like ``--checkpoints``' results);
+* ``--onnx``: batch-1 latency of both models exported to ONNX on
+  onnxruntime (CPU, ``--onnx-threads``): ``net`` the export of the raw
+  head maps, ``full`` the whole detection graph (network, post-processing
+  and NMS); PyTorch's ``net`` and ``full`` timed in the same interleaved
+  rounds, on one random image (under ``batches['1']['onnx']``, shaped
+  like ``--checkpoints``' results, which it extends to the test images);
 * ``--markdown FILE``: the results as markdown tables, one per batch size
-  and engine (eager, compiled, onnxruntime); ``--render JSON`` writes them
-  from an earlier ``--out`` without measuring.
+  and engine measured (eager, LE per-branch, compiled, onnxruntime and
+  the eager timings of its rounds, trained weights eager and on
+  onnxruntime); ``--render JSON`` writes them from an earlier ``--out``
+  without measuring.
 
-Example::
+Example (the LE cost benchmark's commands, ``benchmarks/le_cost.md``)::
 
     python tools/benchmark_speed.py --batch-sizes 1 8 --runs 30 \
-        --compile --count-ops --out benchmarks/results/speed_pairs.json \
-        --markdown benchmarks/results/speed_pairs.md
+        --warmup 5 --count-ops --unfused \
+        --out benchmarks/results/le_cost_eager.json \
+        --markdown le_cost_eager.md
+    python tools/benchmark_speed.py --batch-sizes 1 --runs 30 --warmup 5 \
+        --compile --out benchmarks/results/le_cost_compiled.json
+    python tools/benchmark_speed.py --batch-sizes 1 --runs 30 --warmup 5 \
+        --onnx --out benchmarks/results/le_cost_onnx.json
+    python tools/benchmark_speed.py --pairs cpu --images 50 --runs 10 \
+        --warmup 2 --onnx --checkpoints PLAIN.pth LED.pth
     python tools/benchmark_speed.py --pairs vgg16 cpu --batch-sizes 1 8 \
         --runs 30 --train-step --train-batch 8 --train-runs 10 --memory \
-        --out benchmarks/results/speed.json
-    python tools/benchmark_speed.py --pairs cpu --batch-sizes 1 --runs 30 \
-        --onnx --out benchmarks/results/speed_onnx.json
-    python tools/benchmark_speed.py --render speed_pairs.json \
-        --markdown speed_pairs.md
+        --out speed.json
+    python tools/benchmark_speed.py --render le_cost_eager.json \
+        --markdown le_cost_eager.md
 """
 import argparse
 import copy
@@ -178,6 +186,8 @@ def onnx_latency(pair: str, models: Dict[str, nn.Module], size: int,
 #: The engine row of ``--unfused``: LED with its LE module's per-branch
 #: layers (``fused_inference=False``), eager.
 UNFUSED = 'eager, LE per-branch (unfused)'
+#: The eager timings in the rounds of ``--onnx`` (random weights).
+ONNX_ROUNDS = 'eager, in the onnxruntime rounds'
 #: The engine rows of ``--checkpoints``: trained weights on test images,
 #: eager and (``--onnx``) on onnxruntime.
 TRAINED = 'eager, trained weights, test images'
@@ -186,6 +196,7 @@ TRAINED_ORT = 'onnxruntime, trained weights, test images'
 NESTED = {
     'compiled': ('compiled', ),
     'onnxruntime': ('onnx', 'onnxruntime'),
+    ONNX_ROUNDS: ('onnx', ),
     TRAINED: ('trained', ),
     TRAINED_ORT: ('trained', 'onnxruntime')
 }
@@ -254,7 +265,7 @@ def render_markdown(results: dict) -> str:
     parts = []
     for batch in batches:
         for engine in ('eager', UNFUSED, 'compiled', 'onnxruntime',
-                       TRAINED, TRAINED_ORT):
+                       ONNX_ROUNDS, TRAINED, TRAINED_ORT):
             rows = _engine_rows(results, batch, engine)
             if rows:
                 parts.append(f'**batch {batch}, {engine}**\n\n' + tabulate(
@@ -295,6 +306,7 @@ def _print_batch(pair: str, batch: int, t: dict) -> None:
     """One console line per engine of a pair's batch."""
     for tag, r in (('', t), (' compiled', t.get('compiled')),
                    (' onnxruntime', t.get('onnx', {}).get('onnxruntime')),
+                   (' eager, onnxruntime rounds', t.get('onnx')),
                    (' trained', t.get('trained')),
                    (' trained onnxruntime',
                     t.get('trained', {}).get('onnxruntime'))):
@@ -391,7 +403,9 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
           f'{entry["gmacs"]["ssd"]:.3f}: MAC floor '
           f'{entry["mac_floor"]:.3f})', flush=True)
     if args.train_step:
-        t = time_train_step(models, size, args.train_batch, args.train_runs,
+        # training runs the per-branch layers: led_unfused would be led
+        t = time_train_step(dict(ssd=models['ssd'], led=led), size,
+                            args.train_batch, args.train_runs,
                             args.train_warmup, args.device)
         entry['train_step'] = t
         print(f'[{pair} train b{args.train_batch}] plain step '
@@ -480,8 +494,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--onnx',
         action='store_true',
-        help='also time both models exported to ONNX on onnxruntime vs '
-        'PyTorch at batch 1 (CPU), interleaved')
+        help='also time both models exported to ONNX on onnxruntime '
+        '(CPU), interleaved with PyTorch at batch 1: on one random image, '
+        'or with --checkpoints on its test images')
     parser.add_argument('--onnx-threads', type=int, default=2)
     parser.add_argument(
         '--unfused',

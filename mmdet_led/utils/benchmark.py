@@ -1,5 +1,6 @@
 """Measurements of ``tools/benchmark_speed.py``: a detector pair's latency
-(eager and ``torch.compile``-d), conv MACs, aten op counts and the
+(eager and ``torch.compile``-d, on random inputs or on given images with
+their onnxruntime exports alongside), conv MACs, aten op counts and the
 training step, each a function the CLI composes and tests call directly.
 
 Every timing interleaves the two models (their order alternating each
@@ -347,15 +348,16 @@ def time_pair_on_images(
     sessions: Optional[Dict[str, Dict[str, Callable[[Any], Any]]]] = None
 ) -> Dict[str, Any]:
     """Interleaved latency of ``net`` and ``full`` (``predict``, rescaled
-    to the original image as in testing) of every model on real images,
-    one per call: what trained weights and the configs' score thresholds
-    leave the post-processing to do, which random inputs at threshold 0
-    (:func:`time_pair`) overstate.
+    to the original image as in testing) of every model on the given
+    images, one per call. On test images with trained weights and the
+    configs' score thresholds that is the post-processing's load in
+    testing, which random inputs at threshold 0 (:func:`time_pair`)
+    overstate.
 
     Args:
         models (dict): Name -> detector (``ssd`` the plain twin, ``led``).
         images (list): ``(inputs, data_samples)`` batches of one
-            (:func:`load_test_images`).
+            (:func:`load_test_images`, or a :func:`dummy_batch` of one).
         runs (int): Timed rounds over all images after ``warmup`` rounds.
         device (str): Where the models are.
         sessions (dict, optional): Model name -> ``net``/``full`` -> a
@@ -459,12 +461,11 @@ def count_ops(models: Dict[str, nn.Module],
     return out
 
 
-def synthetic_batch(batch: int,
-                    size: int,
-                    device: str,
-                    seed: int = 0) -> Tuple[torch.Tensor, List[DetDataSample]]:
-    """Random images and 1-4 random ground-truth boxes per image."""
-    gen = torch.Generator().manual_seed(seed)
+def synthetic_batch(batch: int, size: int,
+                    device: str) -> Tuple[torch.Tensor, List[DetDataSample]]:
+    """Random images and 1-4 random ground-truth boxes per image, the same
+    on every call."""
+    gen = torch.Generator().manual_seed(0)
     inputs = torch.randn(batch, 3, size, size, generator=gen).to(device)
     samples = []
     for _ in range(batch):

@@ -367,15 +367,17 @@ class _LevelsAsArgs(nn.Module):
         return self.module(maps[0:2], maps[2:4], maps[4:6])
 
 
+@pytest.mark.parametrize('fused_levels', [False, True])
 @pytest.mark.parametrize('name', ['depthwise_bn', 'plain', *BATCHED[:1]])
 def test_onnx_export_traces_per_branch_levels_and_batched_ones(
-        name, tmp_path):
+        name, fused_levels, tmp_path):
     """An ONNX export traces each level's per-branch layers (its runtime
-    folds norms and activations into the convs itself) and the
-    level-batched path where it applies; onnxruntime gives the eager
-    maps."""
+    folds norms and activations into the convs itself), or with
+    ``export_fused_levels`` the per-level fused path, and the level-batched
+    path where it applies; onnxruntime gives the eager maps."""
     ort = pytest.importorskip('onnxruntime')
     module = build_le(name)
+    module.export_fused_levels = fused_levels
     maps = [m for level_maps in le_inputs(name, batch=1) for m in level_maps]
     with torch.no_grad():
         ref = module(maps[0:2], maps[2:4], maps[4:6])
@@ -389,7 +391,7 @@ def test_onnx_export_traces_per_branch_levels_and_batched_ones(
         torch.onnx.export(_LevelsAsArgs(module).eval(), tuple(maps),
                           onnx_file, input_names=names, opset_version=17,
                           dynamo=False)
-    assert fused.call_count == 0
+    assert fused.call_count == (0 if name in BATCHED else 2 * fused_levels)
     assert batched.call_count == (name in BATCHED)
     session = ort.InferenceSession(onnx_file,
                                    providers=['CPUExecutionProvider'])

@@ -28,6 +28,12 @@ EXPECTED_MD = """\
 |--------|------------|-----------|-------------|--------------|-----------------|-------------|
 | cpu    | 4.0 / 5.0  | 4.4 / 5.5 | 1.100       | 1.100        | —               | 1.084       |
 
+**batch 1, eager, in the onnxruntime rounds**
+
+| pair   | plain ms   | LED ms      | ratio net   | ratio full   | ops plain/LED   | MAC floor   |
+|--------|------------|-------------|-------------|--------------|-----------------|-------------|
+| cpu    | 9.0 / 11.0 | 10.0 / 12.0 | 1.111       | 1.091        | 187 / 276       | 1.084       |
+
 **batch 8, eager**
 
 | pair   | plain ms    | LED ms      | ratio net   | ratio full   | ops plain/LED   | MAC floor   |

@@ -93,7 +93,8 @@ class LEModule(BaseModule):
     matrices (kept per map size), kernels cropped once per map size
     (:mod:`~mmdet_led.models.utils.conv_fusion`). With convs shared across
     levels and a 1x1 prediction conv (the lite LE of the FPN heads) all
-    levels run at once (:meth:`forward_batched`): one call per layer
+    levels run at once on a CPU (:meth:`forward_batched`,
+    :attr:`batched_devices`): one call per layer
     instead of one per layer and level, where on 2x2-12x12 maps a conv
     call costs far more in overhead than in arithmetic. The fused
     weights are built from the module's parameters on first use and rebuilt
@@ -132,7 +133,8 @@ class LEModule(BaseModule):
             it has many outputs (anchors x 3 qualities x 8 C2F values) on
             slim heads.
         use_depthwise (bool): Depthwise-separable 3x3 convs, as in SSDLite.
-            :class:`LEDHead` passes its own ``use_depthwise`` unless set.
+            :class:`~mmdet_led.models.dense_heads.LEHeadMixin` (every LED
+            head) passes its head's ``use_depthwise`` unless set.
         conv_cfg, norm_cfg, act_cfg: Of the hidden convs (the prediction conv
             has neither norm nor activation).
         fused_inference (bool): Use the fused inference path (see above)
@@ -195,7 +197,7 @@ class LEModule(BaseModule):
         self.coarse_to_fine = coarse_to_fine
         self.fused_inference = fused_inference
         # (the parameters and buffers the fused weights were built from,
-        # their key, one plan per level)
+        # their key, one plan per set of level convs)
         self._fused: Optional[Tuple[list, tuple, List[Optional[dict]]]] = None
         # forward_batched's row layout per level sizes
         self._layouts: Dict[tuple, dict] = {}
@@ -208,7 +210,6 @@ class LEModule(BaseModule):
                                 'num_base_priors')
             per_level = [[v] for v in per_level]
         in_channels, cls_channels, reg_channels, num_base_priors = per_level
-        self.num_base_priors = list(num_base_priors)
         # per anchor and quality: B coarse logits + B fine offsets, or 1 value
         self.pred_size = 2 * self.num_bins if coarse_to_fine else 1
 
@@ -303,8 +304,9 @@ class LEModule(BaseModule):
         self._fused = None
 
     def _fused_plans(self) -> List[Optional[dict]]:
-        """Fused weights per level (None where a level's layers do not
-        allow fusing), rebuilt when the parameters changed."""
+        """Fused weights per set of level convs (one with shared levels;
+        None where the layers do not allow fusing), rebuilt when the
+        parameters changed."""
         if self._fused is not None:
             if torch.compiler.is_compiling():
                 return self._fused[2]

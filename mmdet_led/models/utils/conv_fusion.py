@@ -23,8 +23,9 @@ def is_foldable(module: ConvModule, group_norm: bool = False) -> bool:
 
     Args:
         module (ConvModule): The module.
-        group_norm (bool): Accept a GroupNorm too (not foldable, but
-            mergeable by :func:`merged_group_norm`).
+        group_norm (bool): Accept a GroupNorm too (not foldable: merged
+            by :func:`merged_group_norm`, or returned by
+            :func:`folded_conv` to run after the conv).
     """
     norms = (nn.modules.batchnorm._BatchNorm, ) + ((nn.GroupNorm, )
                                                    if group_norm else ())
@@ -165,10 +166,11 @@ def fuse_separable_branches(
             ``DepthwiseSeparableConvModule`` s.
 
     Returns:
-        dict | None: ``dw``, ``ctx_pw``, ``cr_pw`` as (weight, bias),
-        ``dw_args`` (the depthwise conv's keyword arguments),
-        ``ctx_channels`` (where the depthwise output splits), ``dw_act`` and
-        ``act``; None if a layer is not foldable (e.g. GroupNorm).
+        dict | None: ``separable`` (True), ``dw``, ``ctx_pw``, ``cr_pw``
+        as (weight, bias), ``dw_args`` (the depthwise conv's keyword
+        arguments), ``ctx_channels`` (where the depthwise output splits),
+        ``dw_act`` and ``act``; None if a layer is not foldable (e.g.
+        GroupNorm).
     """
     dws = [b.depthwise_conv for b in branches]
     pws = [b.pointwise_conv for b in branches]
@@ -206,8 +208,9 @@ def fuse_plain_branches(
         branches (Sequence[ConvModule]): The three branch convs.
 
     Returns:
-        dict | None: ``ctx``, ``cr`` as (weight, bias) with their conv
-        keyword arguments ``ctx_args``, ``cr_args``, ``norm`` (merged
+        dict | None: ``separable`` (False), ``ctx``, ``cr`` as (weight,
+        bias) with their conv keyword arguments ``ctx_args``, ``cr_args``,
+        ``norm`` (merged
         GroupNorm or None) and ``act``; None if the layers do not allow it.
     """
     ctx, cls_conv, reg_conv = branches
@@ -274,9 +277,9 @@ def same_conv2d(x: Tensor,
     reads padding for every output once ``|a| * dilation > H - 1``; such
     taps are cropped (same per width), so a 3x3 conv on a 1x1 map runs as
     a 1x1 conv, and a depthwise one as a per-channel affine map. The result
-    is the full conv's, minus multiplications by zero; a 1x1 one runs
-    through :func:`pointwise_conv`. A trace (ONNX export) records the taps
-    of its input's size.
+    is the full conv's, minus multiplications by zero; an ungrouped 1x1 one
+    runs through :func:`pointwise_conv`. A trace (ONNX export) records the
+    taps of its input's size.
 
     Args:
         x (Tensor): Input (N, C, H, W).
