@@ -25,7 +25,7 @@ from mmdet_led.evaluation.functional import (dets_per_class, match_voc,
                                              weighted_map)
 from mmdet_led.evaluation.raw_outputs import record_test_pass, rescore
 from .common import RESULT_VERSION, ROOT, jsonable, log, pct, rel
-from .meta import base_meta
+from .meta import run_meta
 
 METRIC_DEFINITIONS = dict(
     mAP50='VOC2007 11-point mAP at IoU 0.5 (the paper metric), percent',
@@ -285,13 +285,11 @@ def part_eval(bench: Any, part: Any) -> dict:
     metrics = metrics_percent(matches)
     log(f'{run.name}: mAP50 {metrics["mAP50"]:.2f}  AP70 '
         f'{metrics["AP70"]:.2f}  AP {metrics["AP"]:.2f}  (checks passed)')
-    return base_meta(
+    return run_meta(
         bench,
         part,
         started,
-        run=run.name,
-        config=run.config,
-        seed=run.seed,
+        run,
         split=run.eval_split,
         ann_file=bench.splits[run.eval_split],
         num_images=len(anns),

@@ -48,3 +48,17 @@ def base_meta(bench: Any, part: Any, started: float, **extra) -> dict:
         meta['inputs'] = bench.input_fingerprints(part)
     meta.update(extra)
     return meta
+
+
+def run_meta(bench: Any, part: Any, started: float, run: Any,
+             **extra) -> dict:
+    """:func:`base_meta` of a part about one run: its name, config and
+    seed, then ``extra``."""
+    return base_meta(
+        bench,
+        part,
+        started,
+        run=run.name,
+        config=run.config,
+        seed=run.seed,
+        **extra)

@@ -18,7 +18,7 @@ from mmengine.config import Config
 
 from mmdet_led.engine.init_from import make_init_checkpoint, step1_iter
 from .common import ROOT, innermost_dataset, log, read_json, rel, write_json
-from .meta import base_meta
+from .meta import run_meta
 from .registry import RUN_MINUTES_LIMIT
 
 
@@ -153,13 +153,11 @@ def part_train(bench: Any, part: Any) -> dict:
     if minutes > RUN_MINUTES_LIMIT:
         log(f'WARNING {run.name}: {minutes:.1f} min of training, more than '
             f'the {RUN_MINUTES_LIMIT} min per run this machine allows')
-    return base_meta(
+    return run_meta(
         bench,
         part,
         started,
-        run=run.name,
-        config=run.config,
-        seed=run.seed,
+        run,
         train_images=count_images(cfg.train_dataloader),
         settings=bench.train_settings(run),
         config_dumped=rel(cfg_path),

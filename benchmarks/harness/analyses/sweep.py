@@ -22,7 +22,7 @@ from typing import Any, Sequence, Tuple
 from mmdet_led.models.dense_heads.le_head_mixin import CENTERNESS_MODES
 from ..evaluate import RunData, metrics_percent
 from ..common import log
-from ..meta import base_meta
+from ..meta import run_meta
 from ..registry import (HEADS_SWEEP_METRICS, SWEEP_LAMBDAS, SWEEP_METRICS,
                         SWEEP_POWERS, SWEEP_SIGMAS, SWEEP_THR_ON)
 
@@ -131,13 +131,11 @@ def part_sweep(bench: Any, part: Any) -> dict:
         extra = dict(
             best_cell=best_cell(grid, None, thr_on, metrics),
             twin=dict(run=run.init_from, metrics=twin['metrics']))
-    return base_meta(
+    return run_meta(
         bench,
         part,
         started,
-        run=run.name,
-        config=run.config,
-        seed=run.seed,
+        run,
         split=run.eval_split,
         criterion=f'max val {LABELS[first]} (ties: {LABELS[second]}, then '
         "closest to the config default), score_thr on "
