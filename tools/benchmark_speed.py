@@ -351,8 +351,9 @@ def measure_trained(pair: str, args: argparse.Namespace) -> dict:
 def measure_pair(pair: str, args: argparse.Namespace) -> dict:
     """Every measurement the flags ask for of one pair."""
     plain_cfg, led_cfg, size = PAIRS[pair]
-    models = dict(ssd=build(plain_cfg, args.device),
-                  led=build(led_cfg, args.device))
+    twins = dict(ssd=build(plain_cfg, args.device),
+                 led=build(led_cfg, args.device))
+    models = dict(twins)
     x = torch.randn(1, 3, size, size, device=args.device)
     macs = {name: conv_macs(m, x) for name, m in models.items()}
     le_macs = sum(v for k, v in macs['led'].items() if '.le_module.' in k)
@@ -404,8 +405,7 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
           f'{entry["mac_floor"]:.3f})', flush=True)
     if args.train_step:
         # training runs the per-branch layers: led_unfused would be led
-        t = time_train_step(dict(ssd=models['ssd'], led=led), size,
-                            args.train_batch, args.train_runs,
+        t = time_train_step(twins, size, args.train_batch, args.train_runs,
                             args.train_warmup, args.device)
         entry['train_step'] = t
         print(f'[{pair} train b{args.train_batch}] plain step '
@@ -420,7 +420,7 @@ def measure_pair(pair: str, args: argparse.Namespace) -> dict:
         }
     if args.onnx:
         entry['batches'].setdefault('1', {})['onnx'] = onnx_latency(
-            pair, dict(ssd=models['ssd'], led=led), size, args)
+            pair, twins, size, args)
     return entry
 
 

@@ -142,8 +142,10 @@ def conv_macs(model: nn.Module,
 
 
 def interleaved_times(runners: Dict[str, Dict[str, Callable[[], Any]]],
-                      runs: int, warmup: int,
-                      device: str) -> Dict[str, Dict[str, List[float]]]:
+                      runs: int,
+                      warmup: int,
+                      device: str,
+                      grad: bool = False) -> Dict[str, Dict[str, List[float]]]:
     """Wall times (seconds) of every model's runners, models interleaved.
 
     Each round runs every model's runners in their given order, the
@@ -155,13 +157,14 @@ def interleaved_times(runners: Dict[str, Dict[str, Callable[[], Any]]],
         runs (int): Recorded rounds.
         warmup (int): Rounds before them.
         device (str): Synchronized around each call when CUDA.
+        grad (bool): Run with autograd on (training steps); off by default.
 
     Returns:
         dict: Model name -> kind -> the ``runs`` times.
     """
     names = list(runners)
     times = {n: {k: [] for k in runners[n]} for n in names}
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         for r in range(warmup + runs):
             for name in (names if r % 2 == 0 else names[::-1]):
                 for kind, fn in runners[name].items():
@@ -375,13 +378,13 @@ def time_pair_on_images(
     for name, model in models.items():
         runners[name] = {}
         for i, (inputs, samples) in enumerate(images):
+            array = inputs.cpu().numpy() if sessions else None
             runners[name][f'net{i}'] = lambda m=model, x=inputs: m._forward(x)
             runners[name][f'full{i}'] = (
                 lambda m=model, x=inputs, s=samples: m.predict(
                     x, s, rescale=True))
             for kind, run in (sessions or {}).get(name, {}).items():
-                runners[name][f'{kind}_ort{i}'] = (
-                    lambda r=run, a=inputs.cpu().numpy(): r(a))
+                runners[name][f'{kind}_ort{i}'] = lambda r=run, a=array: r(a)
     times = interleaved_times(runners, runs, warmup, device)
 
     def summary(t: Dict[str, List[float]], tag: str = '') -> Dict[str, float]:
@@ -508,28 +511,29 @@ def time_train_step(models: Dict[str, nn.Module], size: int, batch: int,
             head.phase = 'joint'
         optims[name] = torch.optim.SGD(
             model.parameters(), lr=1e-8, momentum=0.9)
-    times = {name: [] for name in models}
-    names = list(models)
-    for r in range(warmup + runs):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            model, optim = models[name], optims[name]
-            sync(device)
-            t = time.perf_counter()
-            losses = model.loss(inputs, samples)
-            loss, _ = model.parse_losses(losses)
-            loss.backward()
-            optim.step()
-            optim.zero_grad()
-            sync(device)
-            if r >= warmup:
-                times[name].append(time.perf_counter() - t)
+
+    def step(model: nn.Module, optim: torch.optim.Optimizer) -> None:
+        loss, _ = model.parse_losses(model.loss(inputs, samples))
+        loss.backward()
+        optim.step()
+        optim.zero_grad()
+
+    times = interleaved_times(
+        {
+            name: dict(step=lambda m=model, o=optims[name]: step(m, o))
+            for name, model in models.items()
+        },
+        runs,
+        warmup,
+        device,
+        grad=True)
     for model in models.values():
         model.eval()
     out: Dict[str, Any] = {
         name: dict(
-            step_ms=1e3 * statistics.median(t),
-            step_ms_min=1e3 * min(t),
-            step_ms_max=1e3 * max(t))
+            step_ms=1e3 * statistics.median(t['step']),
+            step_ms_min=1e3 * min(t['step']),
+            step_ms_max=1e3 * max(t['step']))
         for name, t in times.items()
     }
     out['ratio'] = out['led']['step_ms'] / out['ssd']['step_ms']

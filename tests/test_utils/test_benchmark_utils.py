@@ -11,7 +11,7 @@ from mmdet_led.utils.benchmark import (build_detector, compile_network,
                                        conv_macs, dummy_batch,
                                        interleaved_times, predict_with,
                                        load_test_images, time_pair,
-                                       time_pair_on_images)
+                                       time_pair_on_images, time_train_step)
 
 RETINANET = str(REPO / 'configs/led/retinanet/'
                 'retinanet_efficientnetlite0_fpn_192_voc07_cpu.py')
@@ -215,6 +215,19 @@ def test_time_pair_on_images_times_sessions_in_the_same_rounds():
     assert ort['ratio_net'] == ort['led']['net_ms'] / ort['ssd']['net_ms']
     assert ort['ratio_full'] == (ort['led']['full_ms'] /
                                  ort['ssd']['full_ms'])
+
+
+def test_time_train_step_steps_with_autograd_then_eval(retinanet):
+    """Interleaved training steps (backward needs autograd on), the ratio
+    of the medians, both models back in eval mode."""
+    import copy
+    models = dict(ssd=copy.deepcopy(retinanet), led=copy.deepcopy(retinanet))
+    out = time_train_step(models, 64, 2, runs=3, warmup=1, device='cpu')
+    assert out['ratio'] == out['led']['step_ms'] / out['ssd']['step_ms']
+    assert (out['batch'], out['runs'], out['warmup']) == (2, 3, 1)
+    assert out['ssd']['step_ms_min'] <= out['ssd']['step_ms'] <= out[
+        'ssd']['step_ms_max']
+    assert not any(m.training for m in models.values())
 
 
 def test_build_detector_with_checkpoint_keeps_weights_and_test_cfg(

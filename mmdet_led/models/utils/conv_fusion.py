@@ -210,8 +210,8 @@ def fuse_plain_branches(
     Returns:
         dict | None: ``separable`` (False), ``ctx``, ``cr`` as (weight,
         bias) with their conv keyword arguments ``ctx_args``, ``cr_args``,
-        ``norm`` (merged
-        GroupNorm or None) and ``act``; None if the layers do not allow it.
+        ``norm`` (merged GroupNorm or None) and ``act``; None if the layers
+        do not allow it.
     """
     ctx, cls_conv, reg_conv = branches
     if (not all(is_foldable(m, group_norm=True) for m in branches)
