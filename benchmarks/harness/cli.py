@@ -108,7 +108,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=REGISTRY_NAMES,
         default='cpu',
         help='which runs: the CPU recipe (default), the FPN-head comparison '
-        '(heads: LED-RetinaNet/LED-FCOS vs their twins, ATSS, GFL; results '
+        '(heads: LED-RetinaNet/LED-FCOS/LED-ATSS vs their twins and GFL; '
+        'results '
         'in benchmarks/heads/ by default), the VGG16 pair for a GPU, or '
         'recipe search v15/v16 on train -> val (use their own '
         '--results-dir)')

@@ -170,11 +170,11 @@ def with_val_twins(runs: Dict[str, dict]) -> Dict[str, dict]:
     return out
 
 
-#: The FPN-head comparison (``--registry heads``): LED-RetinaNet and
-#: LED-FCOS, each started from its plain twin's step 1 like the CPU LED from
-#: its SSD, and MMDetection's own quality heads on the same backbone, neck,
-#: data and schedule as rivals: ATSS (centerness) and GFL (quality in the
-#: class score).
+#: The FPN-head comparison (``--registry heads``): LED-RetinaNet,
+#: LED-FCOS and LED-ATSS, each started from its plain twin's step 1 like the
+#: CPU LED from its SSD, and MMDetection's own quality heads on the same
+#: backbone, neck, data and schedule as rivals: ATSS (centerness, also
+#: LED-ATSS's twin) and GFL (quality in the class score).
 #: Plus the LED heads' train -> val runs for their scoring sweep.
 HEADS_RUNS: Dict[str, dict] = with_val_twins({
     'retinanet':
@@ -204,6 +204,13 @@ HEADS_RUNS: Dict[str, dict] = with_val_twins({
     dict(
         config='configs/led/atss/atss_efficientnetlite0_fpn_192_voc07_cpu.py',
         desc='ATSS (centerness), EfficientNet-Lite0 + FPN 192'),
+    'led-atss':
+    dict(
+        config='configs/led/atss/'
+        'led-atss_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='atss',
+        val_sweep=True,
+        desc='LED-ATSS: ATSS with LEDATSSHead (centerness kept)'),
     'gfl':
     dict(
         config='configs/led/gfl/gfl_efficientnetlite0_fpn_192_voc07_cpu.py',
@@ -212,7 +219,8 @@ HEADS_RUNS: Dict[str, dict] = with_val_twins({
 #: Differences ``(A, B)`` (A - B) the ``heads`` part bootstraps.
 HEADS_COMPARISONS = [('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
                      ('led-retinanet', 'atss'), ('led-retinanet', 'gfl'),
-                     ('led-fcos', 'atss'), ('led-fcos', 'gfl')]
+                     ('led-fcos', 'atss'), ('led-fcos', 'gfl'),
+                     ('led-atss', 'atss'), ('led-atss', 'gfl')]
 #: Targets of the comparison: (A, B, metric, at least), judged on the
 #: two-level interval of A - B.
 HEADS_TARGETS = [
@@ -227,7 +235,11 @@ HEADS_TARGETS = [
 ]
 #: LED keys of the comparison and their pair in ``tools/benchmark_speed.py``
 #: (the LE latency targets read ``benchmarks/results/le_cost_eager.json``).
-HEADS_SPEED_PAIRS = {'led-retinanet': 'retinanet', 'led-fcos': 'fcos'}
+HEADS_SPEED_PAIRS = {
+    'led-retinanet': 'retinanet',
+    'led-fcos': 'fcos',
+    'led-atss': 'atss'
+}
 #: LED / plain batch-1 latency the LE cost may reach (network and full).
 HEADS_LATENCY_TARGET = 1.10
 

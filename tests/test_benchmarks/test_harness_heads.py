@@ -26,16 +26,18 @@ def heads_bench(tmp_path, seeds=(0, 1)):
 def test_heads_graph_pairs_seeds_and_twins(tmp_path):
     bench = heads_bench(tmp_path)
     assert bench.compared_keys == [
-        'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'gfl'
+        'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'led-atss',
+        'gfl'
     ]
     trains = [p for p in bench.parts if p.startswith('train/')]
     # the val sweep's runs first, then every model's seed 0 before any
     # seed 1, twins before their LED head
-    val_runs = ['retinanet-trainsplit_s0', 'led-retinanet-trainsplit_s0',
-                'fcos-trainsplit_s0', 'led-fcos-trainsplit_s0']
-    assert trains[:4] == [f'train/{r}' for r in val_runs]
-    assert trains[4:10] == [f'train/{k}_s0' for k in bench.compared_keys]
-    assert trains[10:] == [f'train/{k}_s1' for k in bench.compared_keys]
+    val_runs = [f'{k}-trainsplit_s0' for k in ('retinanet', 'led-retinanet',
+                                                'fcos', 'led-fcos', 'atss',
+                                                'led-atss')]
+    assert trains[:6] == [f'train/{r}' for r in val_runs]
+    assert trains[6:13] == [f'train/{k}_s0' for k in bench.compared_keys]
+    assert trains[13:] == [f'train/{k}_s1' for k in bench.compared_keys]
     assert bench.parts['train/led-fcos_s1'].deps == ['train/fcos_s1']
     assert bench.parts['train/gfl_s1'].deps == []
     assert bench.parts['train/led-fcos-trainsplit_s0'].deps == [
@@ -46,16 +48,17 @@ def test_heads_graph_pairs_seeds_and_twins(tmp_path):
     assert sweep.run is run and sweep.deps == [
         'eval/led-fcos-trainsplit_s0', 'eval/fcos-trainsplit_s0']
     assert {p for p in bench.parts if p.startswith('sweep')} == {
-        'sweep/led-retinanet', 'sweep/led-fcos'}
+        'sweep/led-retinanet', 'sweep/led-fcos', 'sweep/led-atss'}
     assert bench.parts['heads'].aggregate
     assert sorted(bench.parts['heads'].deps) == sorted(
         [f'eval/{k}_s{s}' for k in bench.compared_keys for s in (0, 1)] +
-        ['sweep/led-retinanet', 'sweep/led-fcos'])
+        ['sweep/led-retinanet', 'sweep/led-fcos', 'sweep/led-atss'])
     # none of the CPU benchmark's LED-vs-SSD parts
     assert not {'ci', 'scoring', 'calibration', 'speed', 'sweep'} & set(
         bench.parts)
     # an LED head resumes from its twin's step 1: the configs agree on it
     for led, twin in (('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
+                      ('led-atss', 'atss'),
                       ('led-fcos-trainsplit', 'fcos-trainsplit')):
         assert twin_mismatch(
             bench.build_config(bench.run_named(f'{twin}_s0')),
@@ -157,8 +160,11 @@ def test_targets_judged_on_the_two_level_interval(tmp_path):
         'led-retinanet / plain twin batch-1 CPU latency (full)': 'missed',
         'led-fcos / plain twin batch-1 CPU latency (net)': 'met',
         'led-fcos / plain twin batch-1 CPU latency (full)': 'met',
+        # no ATSS pair in the file
+        'led-atss / plain twin batch-1 CPU latency (net)': 'pending',
+        'led-atss / plain twin batch-1 CPU latency (full)': 'pending',
     }
-    assert len(targets) == len(HEADS_TARGETS) + 4
+    assert len(targets) == len(HEADS_TARGETS) + 6
 
 
 def test_seed_mean_sd():
@@ -195,7 +201,7 @@ def test_report_from_results_and_from_nothing(tmp_path):
     # 0.71); minutes 25.0 / 26.0
     assert '| led-retinanet | 2/2 | 11.50 (0.71) | 21.00 (0.00) | 8.00 ' \
         '(0.00) | 6.50 (0.71) | 25.5 |' in text
-    assert '| gfl | 1 | 16.00 | 25.00 | 8.00 | 7.00 | 26.0 |' in text
+    assert '| gfl | 1 | 17.00 | 26.00 | 8.00 | 7.00 | 26.0 |' in text
     assert '1152 iterations at batch 16' in text
 
 
