@@ -63,7 +63,7 @@ from .common import ROOT, log, rel
 from .graph import Bench
 from .jobs import job_runs, run_jobs, run_parts, select
 from .heads_report import write_heads_report
-from .registry import (BOOTSTRAP_SAMPLES, HEADS_COMPARISONS, QUICK,
+from .registry import (BOOTSTRAP_SAMPLES, COMPARISONS, QUICK,
                        REGISTRY_NAMES, REGISTRY_SETTINGS, SEEDS, SPLITS,
                        UNIT, get_registry)
 from .report import fmt, write_report
@@ -108,9 +108,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=REGISTRY_NAMES,
         default='cpu',
         help='which runs: the CPU recipe (default), the FPN-head comparison '
-        '(heads: LED-RetinaNet/LED-FCOS/LED-ATSS vs their twins and GFL; '
-        'results '
-        'in benchmarks/heads/ by default), the VGG16 pair for a GPU, or '
+        '(heads: LED-RetinaNet/LED-FCOS vs their twins, ATSS, GFL; results '
+        'in benchmarks/heads/ by default), LED-ATSS vs ATSS (heads-atss; '
+        'benchmarks/heads_atss/), the VGG16 pair for a GPU, or '
         'recipe search v15/v16 on train -> val (use their own '
         '--results-dir)')
     parser.add_argument(
@@ -192,16 +192,19 @@ def bench_from_args(args: argparse.Namespace) -> Bench:
         results_dir=args.results_dir,
         work_root=args.work_root,
         registry=get_registry(args.registry))
-    if args.registry == 'heads':
+    if args.registry in COMPARISONS:
+        # the comparisons share their runs' work dirs (ATSS is in both)
+        comp = COMPARISONS[args.registry]
         kw.update(
-            comparisons=HEADS_COMPARISONS,
+            comparisons=comp['comparisons'],
             results_dir=args.results_dir
-            or osp.join(ROOT, 'benchmarks', 'heads', 'results'),
+            or osp.join(ROOT, 'benchmarks', comp['folder'], 'results'),
             work_root=args.work_root
             or osp.join(ROOT, 'work_dirs', 'benchmark_heads'))
     if args.quick:
         root = osp.join(ROOT, 'work_dirs', 'benchmark_quick' +
-                        ('_heads' if args.registry == 'heads' else ''))
+                        ('_' + COMPARISONS[args.registry]['folder']
+                         if args.registry in COMPARISONS else ''))
         toy = osp.join(root, 'toy_voc')
         if not osp.isfile(osp.join(toy, 'VOC2007', 'ImageSets', 'Main',
                                    'test.txt')):
@@ -218,6 +221,9 @@ def bench_from_args(args: argparse.Namespace) -> Bench:
             quick=True)
     bench = Bench(**kw)
     bench.setting = REGISTRY_SETTINGS.get(args.setting or args.registry)
+    if args.registry in COMPARISONS:
+        comp = COMPARISONS[args.registry]
+        bench.setting = (comp['title'], comp['about'])
     if args.quick:
         bench.batch_size = QUICK['batch_size']
         bench.num_workers = 0

@@ -1,5 +1,5 @@
-"""The FPN-head comparison's report (``--registry heads``): its
-``summary.json`` and README from the result JSONs.
+"""The report of a comparison of heads (``--registry heads``,
+``heads-atss``): its ``summary.json`` and README from the result JSONs.
 
 The numbers come from the ``eval/<run>`` results (per-seed metrics), the
 ``heads`` part (differences with their intervals, calibration) and the LE
@@ -15,7 +15,7 @@ import numpy as np
 from .analyses.heads import METRICS
 from .common import ROOT, now, read_json, write_json
 from .evaluate import METRIC_DEFINITIONS
-from .registry import (HEADS_LATENCY_TARGET, HEADS_SPEED_PAIRS,
+from .registry import (COMPARISONS, HEADS_LATENCY_TARGET, HEADS_SPEED_PAIRS,
                        HEADS_TARGETS)
 from .report import MISSING, fmt, interval, render, target_row
 from .summary import judge, load_results
@@ -83,13 +83,17 @@ def latency_ratios(path: str = LE_COST,
 
 
 def heads_targets(results: Dict[str, dict],
-                  latency: Dict[str, dict]) -> List[dict]:
+                  latency: Dict[str, dict],
+                  keys: Optional[Sequence[str]] = None) -> List[dict]:
     """The comparison's targets: differences judged on their two-level 95%
     interval (met/missed/unresolved; pending without one), latency ratios
-    against :data:`HEADS_LATENCY_TARGET`."""
+    against :data:`HEADS_LATENCY_TARGET`; with ``keys``, only the targets
+    of those models."""
     diffs = (results.get('heads') or {}).get('differences') or {}
     targets = []
     for a, b, metric, need in HEADS_TARGETS:
+        if keys is not None and not {a, b} <= set(keys):
+            continue
         d = diffs.get(f'{a}-{b}/{metric}')
         name = f'{a} - {b} {LABELS[metric]} (mean over shared seeds)'
         if not d:
@@ -109,6 +113,8 @@ def heads_targets(results: Dict[str, dict],
                  status=judge(two, need, False) if two else 'pending',
                  note=note if two else note + '; no seed pairs'))
     for key in HEADS_SPEED_PAIRS:
+        if keys is not None and key not in keys:
+            continue
         lat = latency.get(key)
         for kind in ('net', 'full'):
             name = f'{key} / plain twin batch-1 CPU latency ({kind})'
@@ -156,7 +162,8 @@ def sweep_rows(sweep: dict) -> List[list]:
 def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
     """``summary.json`` of the comparison: per model the per-seed metrics,
     the differences' intervals, calibration, latency and targets."""
-    latency = latency_ratios()
+    keys = bench.compared_keys
+    latency = {k: v for k, v in latency_ratios().items() if k in keys}
     heads = results.get('heads') or {}
     return dict(
         commit=bench.commit['commit'],
@@ -182,7 +189,7 @@ def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
             for sw in [results.get(f'sweep_{k}')] if sw
         },
         latency=latency,
-        targets=heads_targets(results, latency),
+        targets=heads_targets(results, latency, keys),
         metric_definitions=METRIC_DEFINITIONS,
         generated=now())
 
@@ -263,13 +270,17 @@ def write_heads_report(bench: Any) -> dict:
     readme_dir = osp.dirname(osp.abspath(bench.readme))
     first = next((v for n, v in sorted(results.items())
                   if n.startswith('train_')), None)
+    title, about = bench.setting or (COMPARISONS['heads']['title'],
+                                     COMPARISONS['heads']['about'])
     text = render(
         'heads.md.j2',
+        title=title,
+        about=about,
         summary=summary,
         quick=bench.quick,
         seeds=bench.seeds,
         results_rel=osp.relpath(bench.results_dir, readme_dir),
-        # from the report's home, benchmarks/heads/ (wherever it renders)
+        # from the report's home, benchmarks/<folder>/ (wherever it renders)
         le_cost_rel='../le_cost.md',
         first_train=first,
         heads=results.get('heads'),

@@ -1,5 +1,5 @@
-"""The FPN-head comparison (``--registry heads``): its part graph, targets,
-latency ratios and report, on constructed results."""
+"""The comparisons of heads (``--registry heads``, ``heads-atss``): their part
+graphs, targets, latency ratios and reports, on constructed results."""
 import json
 
 import numpy as np
@@ -12,8 +12,11 @@ from benchmarks.harness.heads_report import (heads_targets, latency_ratios,
                                              make_heads_summary,
                                              seed_mean_sd, sweep_rows,
                                              write_heads_report)
-from benchmarks.harness.registry import (HEADS_COMPARISONS, HEADS_RUNS,
-                                         HEADS_TARGETS)
+from benchmarks.harness.cli import bench_from_args, parse_args
+from benchmarks.harness.common import ROOT
+from benchmarks.harness.registry import (ATSS_COMPARISONS, ATSS_RUNS,
+                                         COMPARISONS, HEADS_COMPARISONS,
+                                         HEADS_RUNS, HEADS_TARGETS)
 from mmdet_led.engine import twin_mismatch
 
 
@@ -26,18 +29,16 @@ def heads_bench(tmp_path, seeds=(0, 1)):
 def test_heads_graph_pairs_seeds_and_twins(tmp_path):
     bench = heads_bench(tmp_path)
     assert bench.compared_keys == [
-        'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'led-atss',
-        'gfl'
+        'retinanet', 'led-retinanet', 'fcos', 'led-fcos', 'atss', 'gfl'
     ]
     trains = [p for p in bench.parts if p.startswith('train/')]
     # the val sweep's runs first, then every model's seed 0 before any
     # seed 1, twins before their LED head
-    val_runs = [f'{k}-trainsplit_s0' for k in ('retinanet', 'led-retinanet',
-                                                'fcos', 'led-fcos', 'atss',
-                                                'led-atss')]
-    assert trains[:6] == [f'train/{r}' for r in val_runs]
-    assert trains[6:13] == [f'train/{k}_s0' for k in bench.compared_keys]
-    assert trains[13:] == [f'train/{k}_s1' for k in bench.compared_keys]
+    val_runs = ['retinanet-trainsplit_s0', 'led-retinanet-trainsplit_s0',
+                'fcos-trainsplit_s0', 'led-fcos-trainsplit_s0']
+    assert trains[:4] == [f'train/{r}' for r in val_runs]
+    assert trains[4:10] == [f'train/{k}_s0' for k in bench.compared_keys]
+    assert trains[10:] == [f'train/{k}_s1' for k in bench.compared_keys]
     assert bench.parts['train/led-fcos_s1'].deps == ['train/fcos_s1']
     assert bench.parts['train/gfl_s1'].deps == []
     assert bench.parts['train/led-fcos-trainsplit_s0'].deps == [
@@ -48,21 +49,56 @@ def test_heads_graph_pairs_seeds_and_twins(tmp_path):
     assert sweep.run is run and sweep.deps == [
         'eval/led-fcos-trainsplit_s0', 'eval/fcos-trainsplit_s0']
     assert {p for p in bench.parts if p.startswith('sweep')} == {
-        'sweep/led-retinanet', 'sweep/led-fcos', 'sweep/led-atss'}
+        'sweep/led-retinanet', 'sweep/led-fcos'}
     assert bench.parts['heads'].aggregate
     assert sorted(bench.parts['heads'].deps) == sorted(
         [f'eval/{k}_s{s}' for k in bench.compared_keys for s in (0, 1)] +
-        ['sweep/led-retinanet', 'sweep/led-fcos', 'sweep/led-atss'])
+        ['sweep/led-retinanet', 'sweep/led-fcos'])
     # none of the CPU benchmark's LED-vs-SSD parts
     assert not {'ci', 'scoring', 'calibration', 'speed', 'sweep'} & set(
         bench.parts)
     # an LED head resumes from its twin's step 1: the configs agree on it
     for led, twin in (('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
-                      ('led-atss', 'atss'),
                       ('led-fcos-trainsplit', 'fcos-trainsplit')):
         assert twin_mismatch(
             bench.build_config(bench.run_named(f'{twin}_s0')),
             bench.build_config(bench.run_named(f'{led}_s0'))) == []
+
+
+def test_atss_comparison_is_a_report_of_its_own(tmp_path):
+    """LED-ATSS against ATSS: its own runs, sweep, targets (the LE cost
+    of LED-ATSS only), title and folder."""
+    bench = make_bench(tmp_path, seeds=(0, 1), registry=ATSS_RUNS,
+                       comparisons=ATSS_COMPARISONS)
+    assert bench.compared_keys == ['atss', 'led-atss']
+    trains = [p for p in bench.parts if p.startswith('train/')]
+    assert trains == [
+        'train/atss-trainsplit_s0', 'train/led-atss-trainsplit_s0',
+        'train/atss_s0', 'train/led-atss_s0', 'train/atss_s1',
+        'train/led-atss_s1'
+    ]
+    assert bench.parts['train/led-atss_s1'].deps == ['train/atss_s1']
+    assert [p for p in bench.parts if p.startswith('sweep')] == [
+        'sweep/led-atss']
+    assert twin_mismatch(
+        bench.build_config(bench.run_named('atss_s0')),
+        bench.build_config(bench.run_named('led-atss_s0'))) == []
+    comp = COMPARISONS['heads-atss']
+    bench.setting = (comp['title'], comp['about'])
+    summary = write_heads_report(bench)
+    assert [t['name'] for t in summary['targets']] == [
+        f'led-atss / plain twin batch-1 CPU latency ({k})'
+        for k in ('net', 'full')
+    ]
+    assert list(summary['latency']) == ['led-atss']
+    text = (tmp_path / 'README.md').read_text()
+    assert text.startswith('# LE on FPN heads: LED-ATSS against ATSS (')
+    assert 'LED-ATSS adds LE to it' in text
+    # the command line's defaults: its folder, the heads' work dirs
+    cli = bench_from_args(parse_args(['--registry', 'heads-atss']))
+    assert cli.results_dir == f'{ROOT}/benchmarks/heads_atss/results'
+    assert cli.work_root == f'{ROOT}/work_dirs/benchmark_heads'
+    assert cli.setting == (comp['title'], comp['about'])
 
 
 def test_difference_of_chosen_metrics():
@@ -147,7 +183,8 @@ def test_targets_judged_on_the_two_level_interval(tmp_path):
     }
     targets = heads_targets(dict(heads=dict(differences=diff)),
                             latency_ratios(le_cost_file(tmp_path),
-                                           str(tmp_path / 'none')))
+                                           str(tmp_path / 'none')),
+                            heads_bench(tmp_path).compared_keys)
     status = {t['name'].split(' (')[0]: t['status'] for t in targets}
     assert status['led-retinanet - retinanet AP@[.5:.95]'] == 'met'
     assert status['led-retinanet - retinanet AP@0.75'] == 'unresolved'
@@ -160,11 +197,8 @@ def test_targets_judged_on_the_two_level_interval(tmp_path):
         'led-retinanet / plain twin batch-1 CPU latency (full)': 'missed',
         'led-fcos / plain twin batch-1 CPU latency (net)': 'met',
         'led-fcos / plain twin batch-1 CPU latency (full)': 'met',
-        # no ATSS pair in the file
-        'led-atss / plain twin batch-1 CPU latency (net)': 'pending',
-        'led-atss / plain twin batch-1 CPU latency (full)': 'pending',
     }
-    assert len(targets) == len(HEADS_TARGETS) + 6
+    assert len(targets) == len(HEADS_TARGETS) + 4
 
 
 def test_seed_mean_sd():
@@ -201,7 +235,7 @@ def test_report_from_results_and_from_nothing(tmp_path):
     # 0.71); minutes 25.0 / 26.0
     assert '| led-retinanet | 2/2 | 11.50 (0.71) | 21.00 (0.00) | 8.00 ' \
         '(0.00) | 6.50 (0.71) | 25.5 |' in text
-    assert '| gfl | 1 | 17.00 | 26.00 | 8.00 | 7.00 | 26.0 |' in text
+    assert '| gfl | 1 | 16.00 | 25.00 | 8.00 | 7.00 | 26.0 |' in text
     assert '1152 iterations at batch 16' in text
 
 
