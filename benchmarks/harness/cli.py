@@ -221,9 +221,6 @@ def bench_from_args(args: argparse.Namespace) -> Bench:
             quick=True)
     bench = Bench(**kw)
     bench.setting = REGISTRY_SETTINGS.get(args.setting or args.registry)
-    if args.registry in COMPARISONS:
-        comp = COMPARISONS[args.registry]
-        bench.setting = (comp['title'], comp['about'])
     if args.quick:
         bench.batch_size = QUICK['batch_size']
         bench.num_workers = 0

@@ -184,8 +184,7 @@ class Bench:
         self.batch_size: Optional[int] = None
         self.num_workers: Optional[int] = None
         self.registry = RUNS if registry is None else registry
-        #: report title and a paragraph: of a non-CPU setting
-        #: (REGISTRY_SETTINGS) or of a comparison (COMPARISONS)
+        #: report title/constraints of a non-CPU setting (REGISTRY_SETTINGS)
         self.setting: Optional[Tuple[str, str]] = None
         #: directory that result paths (checkpoints, raw files) are
         #: relative to

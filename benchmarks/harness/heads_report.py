@@ -8,7 +8,7 @@ cost benchmark's ``benchmarks/results/le_cost_eager.json`` (latency ratios);
 "pending", never an invented number.
 """
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -259,6 +259,15 @@ def calibration_rows(results: Dict[str, dict], bench: Any) -> List[list]:
     ] for key in bench.compared_keys if key in models]
 
 
+def comparison_of(bench: Any) -> Tuple[str, dict]:
+    """The registry name and :data:`COMPARISONS` entry whose differences
+    ``bench`` reports (``heads``'s if none)."""
+    for name, comp in COMPARISONS.items():
+        if [tuple(c) for c in comp['comparisons']] == bench.comparisons:
+            return name, comp
+    return 'heads', COMPARISONS['heads']
+
+
 def write_heads_report(bench: Any) -> dict:
     """Rewrite the comparison's summary.json and README; return the
     summary."""
@@ -270,12 +279,12 @@ def write_heads_report(bench: Any) -> dict:
     readme_dir = osp.dirname(osp.abspath(bench.readme))
     first = next((v for n, v in sorted(results.items())
                   if n.startswith('train_')), None)
-    title, about = bench.setting or (COMPARISONS['heads']['title'],
-                                     COMPARISONS['heads']['about'])
+    registry, comp = comparison_of(bench)
     text = render(
         'heads.md.j2',
-        title=title,
-        about=about,
+        registry=registry,
+        title=comp['title'],
+        about=comp['about'],
         summary=summary,
         quick=bench.quick,
         seeds=bench.seeds,

@@ -83,8 +83,6 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     assert twin_mismatch(
         bench.build_config(bench.run_named('atss_s0')),
         bench.build_config(bench.run_named('led-atss_s0'))) == []
-    comp = COMPARISONS['heads-atss']
-    bench.setting = (comp['title'], comp['about'])
     summary = write_heads_report(bench)
     assert [t['name'] for t in summary['targets']] == [
         f'led-atss / plain twin batch-1 CPU latency ({k})'
@@ -93,12 +91,12 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     assert list(summary['latency']) == ['led-atss']
     text = (tmp_path / 'README.md').read_text()
     assert text.startswith('# LE on FPN heads: LED-ATSS against ATSS (')
-    assert 'LED-ATSS adds LE to it' in text
+    assert '`python tools/benchmark.py --registry heads-atss`' in text
+    assert COMPARISONS['heads-atss']['about'] in text
     # the command line's defaults: its folder, the heads' work dirs
     cli = bench_from_args(parse_args(['--registry', 'heads-atss']))
     assert cli.results_dir == f'{ROOT}/benchmarks/heads_atss/results'
     assert cli.work_root == f'{ROOT}/work_dirs/benchmark_heads'
-    assert cli.setting == (comp['title'], comp['about'])
 
 
 def test_difference_of_chosen_metrics():
