@@ -1,8 +1,8 @@
 """Regression guard: the committed result JSONs regenerate the committed
 ``summary.json`` and README unchanged but for the commit and the generation
 time (``tools/benchmark.py --report-only`` into a copy), for the CPU
-benchmark (``benchmarks/``) and the FPN-head comparison
-(``benchmarks/heads/``)."""
+benchmark (``benchmarks/``) and the comparisons of heads
+(``benchmarks/heads/``, ``benchmarks/heads_atss/``)."""
 import json
 import shutil
 
@@ -12,6 +12,7 @@ from conftest import REPO
 
 from benchmarks.harness.cli import bench_from_args, parse_args
 from benchmarks.harness.heads_report import write_heads_report
+from benchmarks.harness.registry import COMPARISONS
 from benchmarks.harness.report import write_report
 
 BENCH = REPO / 'benchmarks'
@@ -49,16 +50,16 @@ def regenerate(tmp, src, argv, write) -> None:
     write(bench)
 
 
-@pytest.fixture(scope='module', params=['cpu', 'heads'])
+@pytest.fixture(scope='module', params=['cpu', 'heads', 'heads-atss'])
 def regenerated(request, tmp_path_factory):
     """(committed report folder, regenerated copy) of each benchmark."""
     tmp = tmp_path_factory.mktemp('report')
     if request.param == 'cpu':
         regenerate(tmp, BENCH, [], write_report)
         return BENCH, tmp
-    regenerate(tmp, BENCH / 'heads', ['--registry', 'heads'],
-               write_heads_report)
-    return BENCH / 'heads', tmp
+    src = BENCH / COMPARISONS[request.param]['folder']
+    regenerate(tmp, src, ['--registry', request.param], write_heads_report)
+    return src, tmp
 
 
 def test_summary_regenerates_unchanged(regenerated):
