@@ -70,19 +70,19 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     of LED-ATSS only), title and folder."""
     bench = make_bench(tmp_path, seeds=(0, 1), registry=ATSS_RUNS,
                        comparisons=ATSS_COMPARISONS)
-    assert bench.compared_keys == ['atss', 'led-atss']
+    leds = ['led-atss', 'led-atss-detach']
+    assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]
     assert trains == [
-        'train/atss-trainsplit_s0', 'train/led-atss-trainsplit_s0',
-        'train/atss_s0', 'train/led-atss_s0', 'train/atss_s1',
-        'train/led-atss_s1'
-    ]
-    assert bench.parts['train/led-atss_s1'].deps == ['train/atss_s1']
+        f'train/{k}-trainsplit_s0' for k in ['atss'] + leds
+    ] + [f'train/{k}_s{s}' for s in (0, 1) for k in ['atss'] + leds]
+    assert bench.parts['train/led-atss-detach_s1'].deps == ['train/atss_s1']
     assert [p for p in bench.parts if p.startswith('sweep')] == [
-        'sweep/led-atss']
-    assert twin_mismatch(
-        bench.build_config(bench.run_named('atss_s0')),
-        bench.build_config(bench.run_named('led-atss_s0'))) == []
+        f'sweep/{k}' for k in leds]
+    for led in leds:
+        assert twin_mismatch(
+            bench.build_config(bench.run_named('atss_s0')),
+            bench.build_config(bench.run_named(f'{led}_s0'))) == []
     summary = write_heads_report(bench)
     assert [t['name'] for t in summary['targets']] == [
         f'led-atss / plain twin batch-1 CPU latency ({k})'

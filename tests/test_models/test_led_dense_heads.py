@@ -200,6 +200,27 @@ def test_le_gradients_reach_both_towers_in_joint(kind):
 
 
 @pytest.mark.parametrize('kind', KINDS)
+def test_detached_le_inputs_leave_the_host_to_its_own_losses(kind):
+    """``le_module.detach_inputs``: in 'joint' the host's gradients are
+    the plain twin's exactly and the LE loss reaches the LE module alone."""
+    (led, plain), _ = build_pair(
+        kind, le_module=dict(type='LEModule', detach_inputs=True))
+    led.phase = 'joint'
+    a, b = led.loss(feats(), samples()), plain.loss(feats(), samples())
+    total(a, set(b)).backward()
+    total(b).backward()
+    led_params = dict(led.named_parameters())
+    for name, param in plain.named_parameters():
+        if param.grad is not None:
+            assert torch.equal(led_params[name].grad, param.grad), name
+    led.zero_grad(set_to_none=True)
+    total(led.loss(feats(), samples()), LE_LOSSES).backward()
+    assert all(p.grad is None for n, p in led.named_parameters()
+               if not n.startswith('le_module.'))
+    assert all(p.grad is not None for p in led.le_module.parameters())
+
+
+@pytest.mark.parametrize('kind', KINDS)
 def test_cls_mode_equals_the_plain_twin(kind):
     """score_mode='cls' gives the plain head's detections on the same
     weights (FCOS/ATSS: centerness combined as mmdet does)."""

@@ -139,6 +139,10 @@ class LEModule(BaseModule):
             has neither norm nor activation).
         fused_inference (bool): Use the fused inference path (see above)
             when the layers allow it. Defaults to True.
+        detach_inputs (bool): Stop the LE loss at the module's inputs, so
+            that the host head and its backbone train on their own losses
+            alone, as in the plain twin. The paper lets it reach them (the
+            RF branches read the cls/reg maps). Defaults to False.
         init_cfg: Initialization config. Defaults to Xavier like SSD's head.
     """
 
@@ -187,6 +191,7 @@ class LEModule(BaseModule):
                  norm_cfg: OptConfigType = None,
                  act_cfg: ConfigType = dict(type='ReLU'),
                  fused_inference: bool = True,
+                 detach_inputs: bool = False,
                  init_cfg: OptMultiConfig = dict(
                      type='Xavier',
                      layer='Conv2d',
@@ -196,6 +201,7 @@ class LEModule(BaseModule):
         self.richer_features = richer_features
         self.coarse_to_fine = coarse_to_fine
         self.fused_inference = fused_inference
+        self.detach_inputs = detach_inputs
         # (the parameters and buffers the fused weights were built from,
         # their key, one plan per set of level convs)
         self._fused: Optional[Tuple[list, tuple, List[Optional[dict]]]] = None
@@ -277,6 +283,10 @@ class LEModule(BaseModule):
             (anchor, quality, K) with K = 8 (4 coarse logits then 4 fine
             offsets) for C2F, K = 1 for direct regression.
         """
+        if self.detach_inputs and torch.is_grad_enabled():
+            feats, cls_scores, bbox_preds = ([t.detach() for t in maps]
+                                             for maps in (feats, cls_scores,
+                                                          bbox_preds))
         plans = self._fused_plans() if self._use_fused() else None
         if (plans and plans[0] is not None and 'batched' in plans[0]
                 and feats[0].device.type in self.batched_devices):
