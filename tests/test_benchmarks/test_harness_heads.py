@@ -73,16 +73,17 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     leds = ['led-atss', 'led-atss-detach']
     assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]
+    # led-atss-detach: its train -> val run and sweep only
     assert trains == [
         f'train/{k}-trainsplit_s0' for k in ['atss'] + leds
-    ] + [f'train/{k}_s{s}' for s in (0, 1) for k in ['atss'] + leds]
-    assert bench.parts['train/led-atss-detach_s1'].deps == ['train/atss_s1']
+    ] + [f'train/{k}_s{s}' for s in (0, 1) for k in ('atss', 'led-atss')]
+    assert bench.parts['train/led-atss_s1'].deps == ['train/atss_s1']
     assert [p for p in bench.parts if p.startswith('sweep')] == [
         f'sweep/{k}' for k in leds]
     for led in leds:
         assert twin_mismatch(
-            bench.build_config(bench.run_named('atss_s0')),
-            bench.build_config(bench.run_named(f'{led}_s0'))) == []
+            bench.build_config(bench.run_named('atss-trainsplit_s0')),
+            bench.build_config(bench.run_named(f'{led}-trainsplit_s0'))) == []
     summary = write_heads_report(bench)
     assert [t['name'] for t in summary['targets']] == [
         f'led-atss / plain twin batch-1 CPU latency ({k})'
