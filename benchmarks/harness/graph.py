@@ -145,7 +145,7 @@ class Bench:
         registry: The runs (default: the CPU benchmark's).
         comparisons: Differences ``(A, B)`` of registry keys to report
             instead of the CPU benchmark's LED-vs-SSD analyses: one
-            aggregate part ``heads`` (``--registry heads``).
+            aggregate part ``heads`` (``--registry heads``, ``heads-atss``).
     """
 
     def __init__(self,

@@ -1,5 +1,5 @@
 """``heads``: LE on FPN heads against their plain twins and MMDetection's
-quality heads (``--registry heads``).
+quality heads (``--registry heads``, ``heads-atss``).
 
 One aggregate part over the evaluated runs of every compared model:
 
