@@ -82,17 +82,15 @@ def latency_ratios(path: str = LE_COST,
     return out
 
 
-def heads_targets(results: Dict[str, dict],
-                  latency: Dict[str, dict],
-                  keys: Optional[Sequence[str]] = None) -> List[dict]:
-    """The comparison's targets: differences judged on their two-level 95%
-    interval (met/missed/unresolved; pending without one), latency ratios
-    against :data:`HEADS_LATENCY_TARGET`; with ``keys``, only the targets
-    of those models."""
+def heads_targets(results: Dict[str, dict], latency: Dict[str, dict],
+                  keys: Sequence[str]) -> List[dict]:
+    """The targets of the models ``keys``: differences judged on their
+    two-level 95% interval (met/missed/unresolved; pending without one),
+    latency ratios against :data:`HEADS_LATENCY_TARGET`."""
     diffs = (results.get('heads') or {}).get('differences') or {}
     targets = []
     for a, b, metric, need in HEADS_TARGETS:
-        if keys is not None and not {a, b} <= set(keys):
+        if not {a, b} <= set(keys):
             continue
         d = diffs.get(f'{a}-{b}/{metric}')
         name = f'{a} - {b} {LABELS[metric]} (mean over shared seeds)'
@@ -113,7 +111,7 @@ def heads_targets(results: Dict[str, dict],
                  status=judge(two, need, False) if two else 'pending',
                  note=note if two else note + '; no seed pairs'))
     for key in HEADS_SPEED_PAIRS:
-        if keys is not None and key not in keys:
+        if key not in keys:
             continue
         lat = latency.get(key)
         for kind in ('net', 'full'):

@@ -176,7 +176,6 @@ def with_val_twins(runs: Dict[str, dict]) -> Dict[str, dict]:
 #: its SSD, and MMDetection's own quality heads on the same backbone, neck,
 #: data and schedule as rivals: ATSS (centerness) and GFL (quality in the
 #: class score).
-#: Plus the LED heads' train -> val runs for their scoring sweep.
 HEADS_MODELS: Dict[str, dict] = {
     'retinanet':
     dict(
@@ -210,6 +209,7 @@ HEADS_MODELS: Dict[str, dict] = {
         config='configs/led/gfl/gfl_efficientnetlite0_fpn_192_voc07_cpu.py',
         desc='GFL (quality focal loss), EfficientNet-Lite0 + FPN 192'),
 }
+#: Plus the LED heads' train -> val runs for their scoring sweep.
 HEADS_RUNS = with_val_twins(HEADS_MODELS)
 #: Differences ``(A, B)`` (A - B) the ``heads`` part bootstraps.
 HEADS_COMPARISONS = [('led-retinanet', 'retinanet'), ('led-fcos', 'fcos'),
