@@ -101,6 +101,34 @@ def test_metric_values_by_hand():
     assert m[f'{p}mean_true_iou'] == pytest.approx(2.75 / 5)
 
 
+def test_object_ranking_by_hand():
+    init_default_scope('mmdet')
+    images = [
+        sample(BOXES, [1, .5, .25, 0], [.8, .6, .4, .2]),
+        sample([[0, 0, 10, 10]], [1.], [.9], gt_label=1),
+    ]
+    p = 'loc_quality/'
+    # the object of image 0 owns its candidates of IoU 1 and .5 (the
+    # others are under object_iou_thr); image 1's object has one
+    m = evaluate(images, reliability_bins=None, min_object_candidates=2)
+    assert m[f'{p}num_ranked_objects'] == 1
+    # IoU (1, .5): conf_loc (.75, .5), IoU' (1, .5) and final (.8, .6)
+    # rank them right, conf_cls (.5, .75) backwards, the constant
+    # predicted IoU not at all
+    for s, r in (('conf_loc', 1), ('iou_derived', 1), ('conf_final', 1),
+                 ('conf_cls', -1)):
+        assert m[f'{p}object_spearman_{s}'] == pytest.approx(r)
+    assert math.isnan(m[f'{p}object_spearman_pred_iou'])
+    m = evaluate(images, reliability_bins=None, object_iou_thr=0.25,
+                 min_object_candidates=3)
+    assert m[f'{p}num_ranked_objects'] == 1
+    assert m[f'{p}object_spearman_conf_loc'] == pytest.approx(1)
+    assert m[f'{p}object_spearman_conf_cls'] == pytest.approx(-1)
+    m = evaluate(images, reliability_bins=None)  # 5 candidates per object
+    assert m[f'{p}num_ranked_objects'] == 0
+    assert math.isnan(m[f'{p}object_spearman_conf_loc'])
+
+
 def test_without_loc_quality_reports_the_rest():
     init_default_scope('mmdet')
     m = evaluate([sample(BOXES, [1, .5, .25, 0], [.8, .6, .4, .2],

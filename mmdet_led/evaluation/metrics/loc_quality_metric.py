@@ -12,6 +12,8 @@ from ...models.task_modules.loc_quality import loc_quality_targets
 from ...models.utils.le_scoring import derived_iou
 from ..functional.calibration import binned_calibration, correlation_table
 from ..functional.laece import image_tp_ious, laece
+from ..functional.object_ranking import (candidate_objects,
+                                         object_rank_correlations)
 
 SWITCH = 'model.test_cfg.prenms_candidates=dict(topk=100, score_thr=0.01)'
 
@@ -46,7 +48,14 @@ class LocQualityMetric(BaseMetric):
       the localization-aware calibration error (Oksuz et al., CVPR 2023),
       true positives matched greedily at IoU ``iou_thr`` within the class
       (see :mod:`mmdet_led.evaluation.functional.laece`);
-    - ``num_candidates`` and ``mean_true_iou``.
+    - ``object_spearman_<s>`` for every signal: the mean over objects of
+      the rank correlation with the true IoU among the candidates of one
+      object (those of its class that overlap it most, by IoU >=
+      ``object_iou_thr``; objects with at least ``min_object_candidates``),
+      the ranking NMS acts on
+      (:mod:`mmdet_led.evaluation.functional.object_ranking`); the global
+      correlations above also reward telling objects from background;
+    - ``num_candidates``, ``mean_true_iou`` and ``num_ranked_objects``.
 
     With ``reliability_bins`` the log also shows the reliability curve: the
     mean true IoU of the candidates in equal-width bins of each signal.
@@ -63,6 +72,10 @@ class LocQualityMetric(BaseMetric):
             authors' choice.
         reliability_bins (int, optional): Bins of the logged reliability
             curve; None or 0 logs none. Defaults to 10.
+        object_iou_thr (float): Least IoU of a candidate with its object in
+            ``object_spearman_<s>``. Defaults to 0.5.
+        min_object_candidates (int): Least candidates of an object ranked
+            in ``object_spearman_<s>``. Defaults to 5.
         collect_device (str): 'cpu' or 'gpu', for distributed collection.
         prefix (str, optional): Metric name prefix. Defaults to
             'loc_quality'.
@@ -78,12 +91,16 @@ class LocQualityMetric(BaseMetric):
                  iou_thr: float = 0.1,
                  num_bins: int = 25,
                  reliability_bins: Optional[int] = 10,
+                 object_iou_thr: float = 0.5,
+                 min_object_candidates: int = 5,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.iou_thr = iou_thr
         self.num_bins = num_bins
         self.reliability_bins = reliability_bins
+        self.object_iou_thr = object_iou_thr
+        self.min_object_candidates = min_object_candidates
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Signals, true IoU and LaECE accuracy terms of every candidate."""
@@ -139,6 +156,19 @@ class LocQualityMetric(BaseMetric):
                 ignored.get('bboxes'),
                 ignored.get('labels'),
                 iou_thr=self.iou_thr)
+        objects, object_iou = candidate_objects(bboxes.numpy(),
+                                                out['labels'],
+                                                gt_bboxes.numpy(),
+                                                gt['labels'].numpy(),
+                                                self.object_iou_thr)
+        for name in self.SIGNALS:
+            if name in out:
+                out[f'object_rho_{name}'] = object_rank_correlations(
+                    out[name], object_iou, objects,
+                    self.min_object_candidates)
+        counts = np.bincount(objects[objects >= 0])
+        out['ranked_objects'] = np.array(
+            [(counts >= self.min_object_candidates).sum()])
         out['gt_classes'] = np.unique(gt['labels'].numpy())
         return out
 
@@ -166,8 +196,13 @@ class LocQualityMetric(BaseMetric):
             value = laece(cat[s], cat['labels'], cat[f'tp_iou_{s}'], classes,
                           self.num_bins)['laece']
             metrics[f'laece_{s}'] = np.nan if value is None else value
+        for s in signals:
+            rho = cat[f'object_rho_{s}']
+            metrics[f'object_spearman_{s}'] = (
+                float(rho.mean()) if rho.size else np.nan)
         metrics['num_candidates'] = int(cat['true_iou'].size)
         metrics['mean_true_iou'] = float(cat['true_iou'].mean())
+        metrics['num_ranked_objects'] = int(cat['ranked_objects'].sum())
         if self.reliability_bins:
             self.log_reliability(cat, signals)
         return metrics

@@ -1,0 +1,88 @@
+"""How well a confidence ranks the candidates of each object.
+
+NMS keeps, per class, the best-ranked box of each cluster of overlapping
+candidates, so a loc-quality signal helps it only where it ranks the
+better-placed candidates *of one object* first. A correlation with the true
+IoU over all candidates of all images mostly measures telling objects from
+background, which the class confidence already does; the rank correlation
+within each object's candidates measures the ranking NMS acts on.
+
+Pure numpy (``mmdet``'s ``bbox_overlaps``, ``scipy.stats`` through
+:func:`~.calibration.spearman`), on one image's pre-NMS candidates.
+"""
+from typing import Tuple
+
+import numpy as np
+from mmdet.evaluation.functional import bbox_overlaps
+
+from .calibration import spearman
+
+
+def candidate_objects(bboxes: np.ndarray,
+                      labels: np.ndarray,
+                      gt_bboxes: np.ndarray,
+                      gt_labels: np.ndarray,
+                      min_iou: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
+    """The object each candidate competes for in NMS.
+
+    A candidate belongs to the ground-truth object of its own class it
+    overlaps most, if by at least ``min_iou`` (NMS runs per class).
+
+    Args:
+        bboxes (np.ndarray): (K, 4) candidate boxes (x1, y1, x2, y2).
+        labels (np.ndarray): (K, ) candidate classes.
+        gt_bboxes (np.ndarray): (G, 4) object boxes.
+        gt_labels (np.ndarray): (G, ) object classes.
+        min_iou (float): Least IoU with the object. Defaults to 0.5.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (K, ) the object's index, -1 for a
+        candidate of no object, and (K, ) the IoU with it (0 for -1).
+    """
+    num = len(bboxes)
+    if num == 0 or len(gt_bboxes) == 0:
+        return np.full(num, -1, dtype=np.int64), np.zeros(num)
+    ious = bbox_overlaps(
+        np.asarray(bboxes, dtype=np.float32).reshape(-1, 4),
+        np.asarray(gt_bboxes, dtype=np.float32).reshape(-1, 4))
+    same = np.asarray(labels)[:, None] == np.asarray(gt_labels)[None]
+    ious = np.where(same, ious, -1.0)
+    objects = ious.argmax(1)
+    best = ious[np.arange(num), objects]
+    owned = best >= min_iou
+    return np.where(owned, objects, -1), np.where(owned, best, 0.0)
+
+
+def object_rank_correlations(signal: np.ndarray,
+                             true_iou: np.ndarray,
+                             objects: np.ndarray,
+                             min_candidates: int = 5) -> np.ndarray:
+    """Spearman correlation of ``signal`` with ``true_iou`` among the
+    candidates of each object.
+
+    Objects with fewer than ``min_candidates`` candidates are left out, as
+    are those where the correlation is undefined (a constant signal or
+    IoU).
+
+    Args:
+        signal (np.ndarray): (K, ) the confidence that ranks candidates.
+        true_iou (np.ndarray): (K, ) IoU with the candidate's object.
+        objects (np.ndarray): (K, ) object index, -1 for none
+            (:func:`candidate_objects`).
+        min_candidates (int): Least candidates of an object. Defaults to 5.
+
+    Returns:
+        np.ndarray: One correlation per object that has one, in object
+        order.
+    """
+    signal, true_iou = np.asarray(signal), np.asarray(true_iou)
+    objects = np.asarray(objects)
+    out = []
+    for g in np.unique(objects[objects >= 0]):
+        mine = objects == g
+        if mine.sum() < min_candidates:
+            continue
+        rho = spearman(signal[mine], true_iou[mine])
+        if rho is not None:
+            out.append(rho)
+    return np.asarray(out, dtype=np.float64)

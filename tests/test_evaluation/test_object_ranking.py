@@ -1,0 +1,70 @@
+"""Which object each candidate competes for, and how a signal ranks each
+object's candidates, on boxes worked out by hand."""
+import numpy as np
+import pytest
+
+from mmdet_led.evaluation.functional import (candidate_objects,
+                                             object_rank_correlations)
+
+GT_BBOXES = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
+GT_LABELS = np.array([0, 1])
+
+
+def test_candidates_belong_to_the_best_object_of_their_class():
+    bboxes = np.array([
+        [0, 0, 10, 10],  # object 0 exactly
+        [0, 0, 10, 5],  # half of object 0: IoU 50 / 100
+        [0, 0, 10, 4],  # IoU 0.4: nobody's
+        [20, 0, 30, 10],  # object 1's box, but class 0: NMS keeps apart
+        [20, 0, 30, 10],  # object 1 exactly
+        [5, 0, 25, 10],  # IoU 50 / 250 with object 1
+    ], np.float32)
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    objects, ious = candidate_objects(bboxes, labels, GT_BBOXES, GT_LABELS)
+    np.testing.assert_array_equal(objects, [0, 0, -1, -1, 1, -1])
+    np.testing.assert_allclose(ious, [1, 0.5, 0, 0, 1, 0], atol=1e-7)
+    objects, ious = candidate_objects(
+        bboxes, labels, GT_BBOXES, GT_LABELS, min_iou=0.2)
+    np.testing.assert_array_equal(objects, [0, 0, 0, -1, 1, 1])
+    np.testing.assert_allclose(ious, [1, 0.5, 0.4, 0, 1, 0.2], atol=1e-7)
+
+
+def test_no_candidates_or_no_objects():
+    objects, ious = candidate_objects(
+        np.zeros((0, 4)), np.zeros(0, int), GT_BBOXES, GT_LABELS)
+    assert objects.shape == ious.shape == (0, )
+    objects, ious = candidate_objects(GT_BBOXES, GT_LABELS, np.zeros((0, 4)),
+                                      np.zeros(0, int))
+    np.testing.assert_array_equal(objects, [-1, -1])
+    np.testing.assert_array_equal(ious, [0, 0])
+
+
+def test_rank_correlation_within_each_object():
+    # object 0: signal ranks (1, 2, 3), IoU ranks (1, 3, 2):
+    #   1 - 6 * (0 + 1 + 1) / (3 * 8) = 0.5
+    # object 2: exactly reversed: -1; object 1: two candidates, too few;
+    # object 3: constant signal, undefined; -1: no object
+    signal = [0.1, 0.2, 0.3, 0.9, 0.8, 0.5, 0.6, 0.7, 0.4, 0.4, 0.4, 0.99]
+    true_iou = [0.5, 0.9, 0.7, 0.6, 0.9, 0.9, 0.8, 0.7, 0.5, 0.6, 0.7, 0.1]
+    objects = [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3, -1]
+    rho = object_rank_correlations(signal, true_iou, objects,
+                                   min_candidates=3)
+    np.testing.assert_allclose(rho, [0.5, -1.0], atol=1e-12)
+    rho = object_rank_correlations(signal, true_iou, objects,
+                                   min_candidates=2)
+    np.testing.assert_allclose(rho, [0.5, -1.0, -1.0], atol=1e-12)
+    assert object_rank_correlations(signal, true_iou, objects).size == 0
+
+
+def test_the_ranking_nms_needs_is_not_the_global_one():
+    # two objects and two background boxes: the signal puts the objects'
+    # candidates above the background (global rank correlation
+    # 1 - 6 * 26 / (8 * 63) = 29 / 42) yet ranks each object's candidates
+    # backwards
+    from mmdet_led.evaluation.functional import spearman
+    signal = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.1, 0.05])
+    true_iou = np.array([0.6, 0.7, 0.8, 0.5, 0.55, 0.65, 0.01, 0.0])
+    objects = np.array([0, 0, 0, 1, 1, 1, -1, -1])
+    assert spearman(signal, true_iou) == pytest.approx(29 / 42, abs=1e-12)
+    np.testing.assert_allclose(
+        object_rank_correlations(signal, true_iou, objects, 3), [-1, -1])
