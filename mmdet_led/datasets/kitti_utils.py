@@ -15,6 +15,8 @@ import os.path as osp
 import struct
 from typing import List, Optional, Sequence, Tuple
 
+from .data_errors import DataFileError, image_file_problem
+
 #: The object types of the KITTI object benchmark labels.
 KITTI_TYPES = ('Car', 'Van', 'Truck', 'Pedestrian', 'Person_sitting',
                'Cyclist', 'Tram', 'Misc', 'DontCare')
@@ -272,6 +274,8 @@ def read_png_size(path: str) -> Tuple[int, int]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
+        DataFileError: If it is no readable image (empty, truncated,
+            another kind of file), naming it and what is wrong.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'KITTI image not found: {path}')
@@ -282,6 +286,11 @@ def read_png_size(path: str) -> Tuple[int, int]:
             and head[12:16] == b'IHDR':
         width, height = struct.unpack('>II', head[16:24])
         return int(width), int(height)
-    from PIL import Image
-    with Image.open(path) as img:
-        return img.size
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (UnidentifiedImageError, OSError) as err:
+        problem = image_file_problem(path) or f'{type(err).__name__}: {err}'
+        raise DataFileError(
+            f'{path}: cannot read the image size: {problem}') from err

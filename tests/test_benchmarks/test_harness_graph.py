@@ -218,6 +218,7 @@ def test_skip_force_stale_and_blocked(tmp_path):
     assert out == {'speed': 'failed', 'train/abl1_s0': 'done'}
     assert bench.status('speed')[0] == 'ready'
 
+@pytest.mark.slow  # runs git
 def test_git_commit_ignores_the_benchmark_outputs(tmp_path):
     """A run rewrites its own results while it goes; only other tracked
     changes make the recorded commit dirty."""

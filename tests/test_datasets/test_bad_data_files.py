@@ -147,15 +147,21 @@ def test_missing_xml(voc):
 # ----------------------------------------------------------------- KITTI
 
 
-def test_zero_byte_kitti_image(tmp_path):
+@pytest.mark.parametrize('content, problem', [
+    (b'', 'the file is empty (0 bytes)'),
+    (b'\x89PNG\r\n\x1a\n', 'the file cannot be decoded as an image '
+     '(truncated or corrupt, 8 bytes)'),
+])
+def test_unreadable_kitti_image(tmp_path, content, problem):
     (tmp_path / 'training' / 'image_2').mkdir(parents=True)
     (tmp_path / 'training' / 'label_2').mkdir(parents=True)
     png = tmp_path / 'training' / 'image_2' / '000000.png'
-    png.write_bytes(b'')
+    png.write_bytes(content)
     (tmp_path / 'training' / 'label_2' / '000000.txt').write_text('')
-    with pytest.raises(Exception, match=re.escape(str(png))):
+    with pytest.raises(DataFileError) as info:
         KittiDataset(
             data_root=str(tmp_path),
             ann_file='',
             data_prefix=dict(img='training/image_2', ann='training/label_2'),
             pipeline=[])
+    assert str(info.value) == f'{png}: cannot read the image size: {problem}'

@@ -44,6 +44,34 @@ def kitti_lines(draw) -> str:
     return sep.join(tokens)
 
 
+FINITE = st.floats(-1e4, 1e4, allow_nan=False)
+
+
+@st.composite
+def well_formed_fields(draw) -> list:
+    """The values of a well-formed label (15) or result (16) line: type,
+    truncated, occluded (int), alpha, an ordered box, h w l, x y z,
+    rotation_y[, score]."""
+    x1, y1 = draw(FINITE), draw(FINITE)
+    box = [x1, y1, x1 + draw(st.floats(0, 1e3)), y1 + draw(st.floats(0, 1e3))]
+    values = [draw(TYPE_TEXT.filter(lambda t: t.split() == [t])),
+              draw(st.floats(0, 1)), draw(st.integers(0, 3)),
+              draw(FINITE), *box, *[draw(FINITE) for _ in range(7)]]
+    if draw(st.booleans()):
+        values.append(draw(st.floats(0, 1)))
+    return values
+
+
+@st.composite
+def mostly_well_formed_lines(draw) -> str:
+    """Well-formed lines, one in four with a field swapped for a
+    number-like or random token."""
+    tokens = [str(v) for v in draw(well_formed_fields())]
+    if draw(st.integers(0, 3)) == 0:
+        tokens[draw(st.integers(1, len(tokens) - 1))] = draw(NUMBER_TEXT)
+    return ' '.join(tokens)
+
+
 def check_label(anno: dict, with_score, check_box: bool) -> None:
     assert set(anno) >= {'type', 'truncated', 'occluded', 'alpha', 'bbox',
                          'dimensions', 'location', 'rotation_y'}
@@ -61,7 +89,8 @@ def check_label(anno: dict, with_score, check_box: bool) -> None:
 
 
 @FUZZ
-@given(line=st.one_of(kitti_lines(), st.text(max_size=200)),
+@given(line=st.one_of(mostly_well_formed_lines(), kitti_lines(),
+                     st.text(max_size=200)),
        with_score=st.sampled_from([None, True, False]),
        check_box=st.booleans())
 def test_kitti_line_parser_raises_only_value_error(line, with_score,
@@ -74,7 +103,8 @@ def test_kitti_line_parser_raises_only_value_error(line, with_score,
 
 
 @FUZZ
-@given(lines=st.lists(st.one_of(kitti_lines(), st.text(max_size=40)),
+@given(lines=st.lists(st.one_of(mostly_well_formed_lines(), kitti_lines(),
+                                st.text(max_size=40)),
                       max_size=6))
 def test_kitti_text_parser_names_source_and_line(lines):
     text = '\n'.join(lines)
@@ -84,6 +114,18 @@ def test_kitti_text_parser_names_source_and_line(lines):
         assert re.match(r'^lbl\.txt, line \d+: ', str(err)), str(err)
         return
     assert len(annos) == sum(1 for line in text.splitlines() if line.strip())
+
+
+@FUZZ
+@given(values=well_formed_fields())
+def test_kitti_line_round_trip(values):
+    """A well-formed line parses to the values it was written from."""
+    anno = parse_kitti_label_line(' '.join(map(str, values)))
+    assert anno['type'] == values[0]
+    assert [anno['truncated'], anno['occluded'], anno['alpha'],
+            *anno['bbox'], *anno['dimensions'], *anno['location'],
+            anno['rotation_y']] == values[1:15]
+    assert anno.get('score') == (values[15] if len(values) == 16 else None)
 
 
 @FUZZ

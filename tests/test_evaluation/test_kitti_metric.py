@@ -152,8 +152,6 @@ def test_eighty_gt_with_one_fp_in_the_middle():
     r40 = 100 * (20 + 20 * 80 / 81) / 40
     r11 = 100 * (6 + 5 * 80 / 81) / 11
     assert_all(kitti_eval_2d(gts, dets), r11, r40)
-    assert r40 == pytest.approx(99.38271604938272)
-    assert r11 == pytest.approx(99.43883277216611)
 
 
 def test_top_scoring_fp_and_low_scoring_fp():

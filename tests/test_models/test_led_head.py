@@ -230,7 +230,7 @@ def _c2f_logits(values):
                                             ('gaussian', 1)])
 def test_le_scoring_decides_nms(mode, survivor):
     """Box 0: higher class score, badly localized; box 1: lower class score,
-    well localized. They overlap (IoU 0.82), so NMS keeps one: the cls
+    well localized. They overlap (IoU 1520 / 1680 = 0.90), so NMS keeps one: the cls
     ranking keeps box 0, LE ranking keeps box 1."""
     head = MODELS.build(head_cfg())
     head.eval()

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from mmdet.registry import TASK_UTILS
@@ -118,10 +120,11 @@ def test_scoring_formulas():
     loc = torch.tensor([[0.5]])
     assert combine_scores(cls, loc, 'product').tolist()[0] == pytest.approx(
         [0.4, 0.05])
+    # eq. 4: cls * exp(-(1 - loc)^2 / sigma)
     assert combine_scores(cls, loc, 'gaussian', sigma=1.0).tolist()[0] == \
-        pytest.approx([0.8 * 0.7788007830714049, 0.1 * 0.7788007830714049])
+        pytest.approx([0.8 * math.exp(-0.25), 0.1 * math.exp(-0.25)])
     assert combine_scores(cls, loc, 'gaussian', sigma=0.5)[0, 0].item() == \
-        pytest.approx(0.8 * 0.6065306597126334)
+        pytest.approx(0.8 * math.exp(-0.5))
     assert torch.equal(combine_scores(cls, loc, 'cls'), cls)
     with pytest.raises(ValueError):
         combine_scores(cls, loc, 'sum')

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # runs the shell scripts
+
 LAUNCH = ['-m', 'torch.distributed.run']
 
 

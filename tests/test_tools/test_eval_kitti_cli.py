@@ -1,5 +1,7 @@
 """tools/eval_kitti.py says when result files do not match the evaluated
 ids instead of silently reporting AP 0."""
+import pytest
+
 from conftest import load_tool
 from mmdet_led.datasets.kitti_utils import format_kitti_result_line
 
@@ -64,7 +66,13 @@ def test_ignored_result_files_are_counted(tmp_path, capsys):
         '000003.txt': DET
     })
     results, out, err = run(gt, res, capsys)
-    assert results['Car']['moderate']['AP_R40'] > 0
+    # both objects found exactly, at score 0.9: the devkit's thresholds
+    # (get_thresholds) step one sampled recall point (of 41) per detection,
+    # so precision 1 fills points 0 and 1 only: R40 (points 1-40) 1 / 40,
+    # R11 (points 0, 4, ..., 40) 1 / 11
+    for level in ('easy', 'moderate', 'hard'):
+        assert results['Car'][level]['AP_R40'] == pytest.approx(100 / 40)
+        assert results['Car'][level]['AP_R11'] == pytest.approx(100 / 11)
     assert err.strip() == (
         f'WARNING: 1 result file(s) in {res} ignored: their ids are not '
         'among the 2 evaluated (000003.txt)')

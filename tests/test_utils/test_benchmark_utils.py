@@ -217,6 +217,7 @@ def test_time_pair_on_images_times_sessions_in_the_same_rounds():
                                  ort['ssd']['full_ms'])
 
 
+@pytest.mark.slow  # real training steps of the CPU RetinaNet (~10 s)
 def test_time_train_step_steps_with_autograd_then_eval(retinanet):
     """Interleaved training steps (backward needs autograd on), the ratio
     of the medians, both models back in eval mode."""

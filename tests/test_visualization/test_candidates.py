@@ -32,7 +32,7 @@ def test_candidates_per_object():
     cand = dict(
         bboxes=np.array([
             [0, 0, 100, 100],  # object 0, IoU 1
-            [10, 0, 110, 100],  # object 0 (IoU .82), object 1 (IoU .33)
+            [10, 0, 110, 100],  # object 0 (IoU .82), object 1 (IoU .18)
             [75, 0, 175, 100],  # object 1 (IoU .90), object 0 (.14)
             [0, 0, 50, 50],  # object 0, IoU .25 < .3: nobody's
             [300, 300, 400, 400],  # nobody's
