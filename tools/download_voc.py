@@ -5,6 +5,8 @@ data/VOCdevkit, the layout the VOC configs expect (data_root='data/VOCdevkit/').
 
 Archives are fetched from the official mirror (about 3.6 GB in all), kept in
 ``<out>/downloads`` (a re-run skips what is complete) and extracted in place.
+Where ``<out>/VOCdevkit`` is a link (``make setup`` links the shared VOC2007
+subset there), it stops before downloading: remove the link first.
 """
 import argparse
 import os
@@ -13,6 +15,7 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
+from typing import List, Optional
 
 BASE = 'http://host.robots.ox.ac.uk/pascal/VOC/'
 ARCHIVES = {
@@ -41,12 +44,27 @@ def fetch(url: str, dest: str) -> None:
     os.replace(dest + '.part', dest)
 
 
-def main() -> None:
+def linked_target(out: str) -> Optional[str]:
+    """Why the archives cannot be extracted into ``out``, if they cannot:
+    ``out/VOCdevkit`` is a link, which a safe extraction will not write
+    through (and whose target, the shared subset, must stay as it is)."""
+    devkit = osp.join(out, 'VOCdevkit')
+    if osp.islink(devkit):
+        return (f'{devkit} is a link to {os.readlink(devkit)} (the shared '
+                f'VOC2007 subset); remove it first (rm {devkit}) to download '
+                'the full set there')
+    return None
+
+
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--out', default='data', help='parent of VOCdevkit')
     parser.add_argument('--years', nargs='+', default=['2007', '2012'],
                         choices=list(ARCHIVES))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    problem = linked_target(args.out)
+    if problem:
+        sys.exit(f'download_voc: {problem}')
     downloads = osp.join(args.out, 'downloads')
     os.makedirs(downloads, exist_ok=True)
     for year in args.years:

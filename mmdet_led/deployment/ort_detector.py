@@ -1,10 +1,24 @@
-"""Run an exported detector with onnxruntime."""
+"""Run an exported detector with onnxruntime.
+
+Needs only numpy and onnxruntime: on a machine without PyTorch and
+MMDetection, copy this one file and import it on its own.
+"""
 import json
 from typing import Dict, List, Optional
 
 import numpy as np
 
-from .parity import onnx_detections
+#: Per-detection outputs of the exported graph (``boxes`` in input pixels).
+FIELDS = ('boxes', 'scores', 'labels', 'cls_scores', 'loc_scores')
+
+
+def onnx_detections(outputs: Dict[str, np.ndarray]
+                    ) -> List[Dict[str, np.ndarray]]:
+    """Per-image detections from the padded outputs of the exported graph."""
+    dets = []
+    for b, num in enumerate(outputs['num_dets']):
+        dets.append({k: outputs[k][b, :int(num)] for k in FIELDS})
+    return dets
 
 
 class ORTDetector:

@@ -10,11 +10,12 @@ import torch
 from mmengine.dataset import Compose, pseudo_collate
 from torch import Tensor, nn
 
+from .ort_detector import FIELDS
+
 if TYPE_CHECKING:
     from .ort_detector import ORTDetector
 
-#: Per-detection fields compared (``boxes`` in pixels, the rest scores).
-FIELDS = ('boxes', 'scores', 'labels', 'cls_scores', 'loc_scores')
+#: The compared fields that are scores (``FIELDS``' others: boxes, labels).
 SCORE_FIELDS = ('scores', 'cls_scores', 'loc_scores')
 
 
@@ -84,15 +85,6 @@ def torch_detections(results: Sequence) -> List[Dict[str, np.ndarray]]:
             for key, name in zip(FIELDS, ('bboxes', *FIELDS[1:]))
             if name in inst
         })
-    return dets
-
-
-def onnx_detections(outputs: Dict[str, np.ndarray]
-                    ) -> List[Dict[str, np.ndarray]]:
-    """Per-image detections from the padded outputs of the exported graph."""
-    dets = []
-    for b, num in enumerate(outputs['num_dets']):
-        dets.append({k: outputs[k][b, :int(num)] for k in FIELDS})
     return dets
 
 
