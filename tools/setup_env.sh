@@ -34,7 +34,7 @@ fi
 [ -x "$VENV/bin/python" ] || { echo "[setup] creating $VENV with $PY"; "$PY" -m venv "$VENV"; }
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check "$@"; }
 
-# 1. torch: keep whatever build is installed (a user's CUDA build), else the pinned CPU wheel.
+# 1. torch: keep whatever build is installed (a user's CUDA or CPU-only build), else the pinned version from the pip index.
 if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
     echo "[setup] installing torch"
     pip install -q "$(grep '^torch==' requirements/runtime.txt)"

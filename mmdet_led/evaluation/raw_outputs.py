@@ -129,6 +129,30 @@ def record_test_pass(model: nn.Module,
         preds=[{k: _tensor(v) for k, v in p.items()} for p in preds])
 
 
+def record_config_test_pass(model: nn.Module,
+                            cfg: Any,
+                            ann_file: Optional[str] = None,
+                            num: Optional[int] = None) -> Dict[str, Any]:
+    """:func:`record_test_pass` over the config's test set, one image a
+    batch, in this process.
+
+    Args:
+        model (nn.Module): The detector, in eval mode.
+        cfg (Config): Its config (``test_dataloader``).
+        ann_file (str, optional): Another image-set file of the same
+            dataset (relative to its ``data_root``).
+        num (int, optional): Only the first ``num`` images.
+    """
+    from mmengine.runner import Runner
+    loader_cfg = copy.deepcopy(cfg.test_dataloader)
+    loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
+    if ann_file:
+        loader_cfg.dataset.ann_file = ann_file
+    if num:
+        loader_cfg.dataset.indices = num
+    return record_test_pass(model, Runner.build_dataloader(loader_cfg))
+
+
 def rescore(head: nn.Module,
             raw: Dict[str, Any],
             test_cfg: Any,
@@ -156,6 +180,56 @@ def rescore(head: nn.Module,
                     cfg=copy.deepcopy(test_cfg),
                     rescale=True,
                     with_nms=with_nms)[0])
+    return results
+
+
+@contextlib.contextmanager
+def decoded_as(le_module: nn.Module, quality: torch.Tensor) -> Iterator[None]:
+    """While the block runs, ``le_module.decode`` returns ``quality``
+    whatever LE maps it is given (an instance attribute over the class
+    method, removed on exit)."""
+    le_module.decode = lambda le_pred: quality
+    try:
+        yield
+    finally:
+        del le_module.decode
+
+
+def rescore_with_true_quality(head: nn.Module,
+                              raw: Dict[str, Any],
+                              test_cfg: Any,
+                              with_nms: bool = True) -> List[InstanceData]:
+    """:func:`rescore` with a perfect loc-quality estimate: the LE's
+    decoded (IoU, IoD, IoG) of every prior replaced by their true values.
+
+    The true values are LED's training targets (``head.get_le_targets``:
+    each prior's decoded box against the ground truth of highest IoU, the
+    image's non-difficult objects scaled to the network input), so the
+    detections show what LE ranking could reach with the same scoring
+    (``score_mode``, ``loc_lambda``, ...) if the LE module estimated its
+    targets exactly.
+
+    Args:
+        head (nn.Module): An LED head (with ``le_module``).
+        raw (dict): Stored outputs with ``metas``, ``outs`` and ``anns``.
+        test_cfg (ConfigDict): The head's ``test_cfg`` to apply.
+        with_nms (bool): False keeps the pre-NMS candidates.
+
+    Returns:
+        list[InstanceData]: Per image, in original image coordinates.
+    """
+    from mmdet.structures.bbox import scale_boxes
+    results = []
+    with torch.no_grad():
+        for meta, outs, ann in zip(raw['metas'], raw['outs'], raw['anns']):
+            gt = scale_boxes(ann['bboxes'].float().reshape(-1, 4),
+                             meta['scale_factor'])
+            quality = head.get_le_targets([t[None] for t in outs[1]],
+                                          [InstanceData(bboxes=gt)],
+                                          [meta])[0]
+            one = dict(raw, metas=[meta], outs=[outs])
+            with decoded_as(head.le_module, quality):
+                results += rescore(head, one, test_cfg, with_nms)
     return results
 
 

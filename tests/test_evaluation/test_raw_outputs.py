@@ -143,3 +143,36 @@ def test_prenms_candidates(toy_voc):
     empty = [torch.zeros(0, 4) for _ in cands]
     none = prenms_candidates(head, raw, head.test_cfg, gt_bboxes=empty)
     assert all((c['true_iou'] == 0).all() for c in none)
+
+
+@pytest.mark.slow
+def test_rescore_with_true_quality(toy_voc):
+    """The LE's estimates replaced by every prior's true IoU/IoD/IoG: each
+    detection carries the true values of its own box (IoU, IoD and IoG
+    keep under the per-axis rescaling to the original image), and its
+    conf_loc is its true IoU (IoU' of the true IoD and IoG is the IoU)."""
+    from mmdet_led.evaluation.raw_outputs import rescore_with_true_quality
+    from mmdet_led.models.task_modules import loc_quality_targets
+    model, loader = toy_model_and_loader(
+        toy_voc, 'ledlite_mobilenetv2_192_voc07_cpu.py')
+    raw = record_test_pass(model, loader)
+    head = model.bbox_head
+    cfg = head.test_cfg.copy()
+    cfg.update(score_mode='product', return_loc_quality=True)
+    results = rescore_with_true_quality(head, raw, cfg, with_nms=False)
+    assert 'decode' not in vars(head.le_module)  # the estimates are back
+    checked = 0
+    for res, ann, meta in zip(results, raw['anns'], raw['metas']):
+        assert meta['scale_factor'][0] != meta['scale_factor'][1]
+        true = loc_quality_targets(res.bboxes, ann['bboxes'].float())
+        torch.testing.assert_close(res.loc_quality, true, atol=1e-4,
+                                   rtol=0)
+        torch.testing.assert_close(res.loc_scores, true[:, 0], atol=1e-4,
+                                   rtol=0)
+        torch.testing.assert_close(res.scores,
+                                   res.cls_scores * res.loc_scores)
+        checked += int((true[:, 0] > 0.5).sum())
+    assert checked > 0  # some boxes are well placed
+    # the LE's own estimates differ
+    own = rescore(head, raw, cfg, with_nms=False)
+    assert not torch.allclose(own[0].loc_quality, results[0].loc_quality)

@@ -52,19 +52,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def split_pass(model, cfg, split: str, num: Optional[int]) -> dict:
-    """The stored test-pass outputs of the split's images."""
-    from mmengine.runner import Runner
-
-    from mmdet_led.evaluation.raw_outputs import record_test_pass
-    loader_cfg = cfg.test_dataloader.copy()
-    loader_cfg.update(batch_size=1, num_workers=0, persistent_workers=False)
-    loader_cfg.dataset.ann_file = split
-    if num:
-        loader_cfg.dataset.indices = num
-    return record_test_pass(model, Runner.build_dataloader(loader_cfg))
-
-
 def config_classes(cfg) -> List[str]:
     """Class names of the config's test dataset (what the head predicts)."""
     from mmdet.registry import DATASETS
@@ -99,7 +86,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     from mmdet.apis import init_detector
     from mmengine.config import Config
 
-    from mmdet_led.evaluation.raw_outputs import prenms_candidates
+    from mmdet_led.evaluation.raw_outputs import (prenms_candidates,
+                                                  record_config_test_pass)
     from mmdet_led.visualization import (LocQualityVisualizer,
                                          candidates_per_object)
     args = parse_args(argv)
@@ -108,7 +96,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         cfg.merge_from_dict(args.cfg_options)
     model = init_detector(cfg, args.checkpoint, device=args.device)
     if args.split:
-        raw = split_pass(model, cfg, args.split, args.num)
+        raw = record_config_test_pass(model, cfg, args.split, args.num)
         gts = [a['bboxes'] for a in raw['anns']]
     else:
         raw = image_pass(model, cfg, args.img)

@@ -1,0 +1,78 @@
+"""The tables of ``benchmarks/loc_quality_headroom.md`` from the JSONs of
+``tools/analysis_tools/loc_quality_headroom.py`` in
+``benchmarks/results/headroom/`` (one per run, ``<run>.json``).
+
+    python -m benchmarks.harness.headroom   # prints the tables
+"""
+import json
+import os.path as osp
+from glob import glob
+from typing import Dict, List
+
+import numpy as np
+from tabulate import tabulate
+
+from .common import ROOT
+
+RESULTS = osp.join(ROOT, 'benchmarks', 'results', 'headroom')
+#: Hosts in table order: (run name prefix, label).
+HOSTS = (('led_', 'LED (SSDLite)'), ('led-retinanet_', 'LED-RetinaNet'),
+         ('led-fcos_', 'LED-FCOS'), ('led-atss_', 'LED-ATSS'))
+RANKINGS = ('class confidence (cls)', 'LE estimates, gaussian',
+            'LE estimates, product', 'true quality, gaussian',
+            'true quality, product')
+SIGNALS = ('conf_cls', 'conf_loc', 'conf_final')
+
+
+def load(results: str = RESULTS) -> Dict[str, dict]:
+    """Every run's JSON by run name."""
+    return {
+        osp.basename(p)[:-len('.json')]: json.load(open(p))
+        for p in sorted(glob(osp.join(results, '*.json')))
+    }
+
+
+def _rows(runs: Dict[str, dict], metric: str, rho: bool) -> List[list]:
+    """Per host: each run (seed), then the seed mean where several; with
+    ``rho`` the within-object Spearman of each confidence too."""
+    rows = []
+    for prefix, label in HOSTS:
+        names = sorted(n for n in runs if n.startswith(prefix)
+                       and n[len(prefix):].startswith('s'))
+        values = []
+        for name in names:
+            aps = {r['ranking']: r[metric] for r in runs[name]['aps']}
+            obj = runs[name]['object_ranking']
+            values.append([aps[k] for k in RANKINGS] +
+                          ([obj[s]['spearman'] for s in SIGNALS] if rho
+                           else []))
+            rows.append([f'{label}, seed {name[len(prefix) + 1:]}'] +
+                        values[-1])
+        if len(values) > 1:
+            rows.append([f'**{label}, mean of {len(values)}**'] +
+                        list(np.mean(values, 0).round(3)))
+    return rows
+
+
+def headroom_tables(results: str = RESULTS) -> str:
+    """The report's two tables (markdown): AP@[.5:.95] of every ranking
+    with the within-object Spearman of each confidence, and mAP@0.5."""
+    runs = load(results)
+    headers = ['run', 'cls', 'LE gaussian', 'LE product', 'true gaussian',
+               'true product']
+    rhos = ['rho cls', 'rho loc', 'rho final']
+    out = [
+        '**AP@[.5:.95]** by ranking; rho: within-object Spearman of each '
+        'confidence with the true IoU',
+        tabulate(_rows(runs, 'AP', True), headers=headers + rhos,
+                 tablefmt='github',
+                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3),
+        '**mAP@0.5** by ranking',
+        tabulate(_rows(runs, 'mAP50', False), headers=headers,
+                 tablefmt='github', floatfmt='.2f')
+    ]
+    return '\n\n'.join(out) + '\n'
+
+
+if __name__ == '__main__':
+    print(headroom_tables())
