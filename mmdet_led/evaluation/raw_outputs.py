@@ -169,18 +169,22 @@ def rescore(head: nn.Module,
     Returns:
         list[InstanceData]: Per image, in original image coordinates.
     """
-    results = []
+    return [
+        _rescore_image(head, meta, outs, test_cfg, with_nms)
+        for meta, outs in zip(raw['metas'], raw['outs'])
+    ]
+
+
+def _rescore_image(head: nn.Module, meta: dict, outs: list, test_cfg: Any,
+                   with_nms: bool) -> InstanceData:
+    """One image's detections from its stored outputs."""
     with torch.no_grad():
-        for meta, outs in zip(raw['metas'], raw['outs']):
-            batched = [[t[None] for t in kind] for kind in outs]
-            results.append(
-                head.predict_by_feat(
-                    *batched,
-                    batch_img_metas=[meta],
-                    cfg=copy.deepcopy(test_cfg),
-                    rescale=True,
-                    with_nms=with_nms)[0])
-    return results
+        return head.predict_by_feat(
+            *[[t[None] for t in kind] for kind in outs],
+            batch_img_metas=[meta],
+            cfg=copy.deepcopy(test_cfg),
+            rescale=True,
+            with_nms=with_nms)[0]
 
 
 @contextlib.contextmanager
@@ -220,16 +224,16 @@ def rescore_with_true_quality(head: nn.Module,
     """
     from mmdet.structures.bbox import scale_boxes
     results = []
-    with torch.no_grad():
-        for meta, outs, ann in zip(raw['metas'], raw['outs'], raw['anns']):
-            gt = scale_boxes(ann['bboxes'].float().reshape(-1, 4),
-                             meta['scale_factor'])
+    for meta, outs, ann in zip(raw['metas'], raw['outs'], raw['anns']):
+        gt = scale_boxes(ann['bboxes'].float().reshape(-1, 4),
+                         meta['scale_factor'])
+        with torch.no_grad():
             quality = head.get_le_targets([t[None] for t in outs[1]],
                                           [InstanceData(bboxes=gt)],
                                           [meta])[0]
-            one = dict(raw, metas=[meta], outs=[outs])
-            with decoded_as(head.le_module, quality):
-                results += rescore(head, one, test_cfg, with_nms)
+        with decoded_as(head.le_module, quality):
+            results.append(
+                _rescore_image(head, meta, outs, test_cfg, with_nms))
     return results
 
 
