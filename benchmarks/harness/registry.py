@@ -262,13 +262,28 @@ ATSS_RUNS = with_val_twins({
         # on train -> val only: see below
         seeds=[],
         desc='LED-ATSS, the LE loss stopped at the LE module\'s inputs'),
+    'led-atss-pred3':
+    dict(
+        config='configs/led/atss/'
+        'led-atss-pred3_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='atss',
+        val_sweep=True,
+        # on train -> val first: see below
+        seeds=[],
+        desc='LED-ATSS with the paper\'s 3x3 LE prediction conv'),
 })
 #: ``led-atss-detach`` was to run on test if, on train -> val, its best
 #: scoring cell's AP@[.5:.95] were above both its plain twin's and
 #: ``led-atss``'s best cell's (a rule fixed before its val run). It was
 #: not: its best cell is its class score alone, 12.49 against the twin's
 #: 12.52, so it has its val sweep only.
-ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss')]
+#: ``led-atss-pred3`` asks whether the slim heads' 1x1 LE prediction conv is
+#: why LE orders one object's candidates worse than the class score
+#: (``benchmarks/loc_quality_headroom.md``). Rule fixed before its val run:
+#: it runs on test if, on train -> val, its best scoring cell's AP@[.5:.95]
+#: is above both its plain twin's and ``led-atss``'s best cell's.
+ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
+                    ('led-atss-pred3', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the
@@ -296,8 +311,10 @@ COMPARISONS = {
         '([`../reproducibility.md`](../reproducibility.md)). '
         '`led-atss-detach` is LED-ATSS with the LE loss stopped at the LE '
         'module\'s inputs (`le_module.detach_inputs`), so that ATSS trains '
-        'as without LE; it ran on train -> val only, its rule for a test '
-        'run (`benchmarks/harness/registry.py`) not met'),
+        'as without LE; `led-atss-pred3` is LED-ATSS with the paper\'s 3x3 '
+        'LE prediction conv instead of the slim heads\' 1x1; they ran on '
+        'train -> val only, their rule for a test run '
+        '(`benchmarks/harness/registry.py`) not met'),
 }
 
 
