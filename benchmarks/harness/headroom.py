@@ -1,6 +1,7 @@
 """The tables of ``benchmarks/loc_quality_headroom.md`` from the JSONs of
 ``tools/analysis_tools/loc_quality_headroom.py`` in
-``benchmarks/results/headroom/`` (one per run, ``<run>.json``).
+``benchmarks/results/headroom/`` (one per run, ``<run>.json``; the train ->
+val runs of LED-ATSS's variants in ``val/``).
 
     python -m benchmarks.harness.headroom   # prints the tables
 """
@@ -22,6 +23,10 @@ RANKINGS = ('class confidence (cls)', 'LE estimates, gaussian',
             'LE estimates, product', 'true quality, gaussian',
             'true quality, product')
 SIGNALS = ('conf_cls', 'conf_loc', 'conf_final')
+#: The train -> val runs of LED-ATSS's variants, in table order.
+VAL_RUNS = (('led-atss-trainsplit_s0', 'LED-ATSS (1x1 LE prediction)'),
+            ('led-atss-pred3-trainsplit_s0', 'led-atss-pred3 (3x3)'),
+            ('led-atss-detach-trainsplit_s0', 'led-atss-detach'))
 
 
 def load(results: str = RESULTS) -> Dict[str, dict]:
@@ -54,6 +59,18 @@ def _rows(runs: Dict[str, dict], metric: str, rho: bool) -> List[list]:
     return rows
 
 
+def _val_rows(runs: Dict[str, dict]) -> List[list]:
+    """AP@[.5:.95] of every ranking and rho of each confidence, per variant
+    of :data:`VAL_RUNS`."""
+    rows = []
+    for name, label in VAL_RUNS:
+        aps = {r['ranking']: r['AP'] for r in runs[name]['aps']}
+        obj = runs[name]['object_ranking']
+        rows.append([label] + [aps[k] for k in RANKINGS] +
+                    [obj[s]['spearman'] for s in SIGNALS])
+    return rows
+
+
 def headroom_tables(results: str = RESULTS) -> str:
     """The report's two tables (markdown): AP@[.5:.95] of every ranking
     with the within-object Spearman of each confidence, and mAP@0.5."""
@@ -69,7 +86,12 @@ def headroom_tables(results: str = RESULTS) -> str:
                  floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3),
         '**mAP@0.5** by ranking',
         tabulate(_rows(runs, 'mAP50', False), headers=headers,
-                 tablefmt='github', floatfmt='.2f')
+                 tablefmt='github', floatfmt='.2f'),
+        '**LED-ATSS variants on train -> val** (seed 0, val.txt): '
+        'AP@[.5:.95] by ranking and rho',
+        tabulate(_val_rows(load(osp.join(results, 'val'))),
+                 headers=headers + rhos, tablefmt='github',
+                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3)
     ]
     return '\n\n'.join(out) + '\n'
 

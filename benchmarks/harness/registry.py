@@ -281,7 +281,9 @@ ATSS_RUNS = with_val_twins({
 #: why LE orders one object's candidates worse than the class score
 #: (``benchmarks/loc_quality_headroom.md``). Rule fixed before its val run:
 #: it runs on test if, on train -> val, its best scoring cell's AP@[.5:.95]
-#: is above both its plain twin's and ``led-atss``'s best cell's.
+#: is above both its plain twin's and ``led-atss``'s best cell's. It is
+#: not: 12.46, equal to ``led-atss``'s and below the twin's 12.52, so it
+#: has its val sweep only.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss')]
 
