@@ -271,6 +271,15 @@ ATSS_RUNS = with_val_twins({
         # on train -> val first: see below
         seeds=[],
         desc='LED-ATSS with the paper\'s 3x3 LE prediction conv'),
+    'led-atss-rank':
+    dict(
+        config='configs/led/atss/'
+        'led-atss-rank_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='atss',
+        val_sweep=True,
+        # on train -> val first: see below
+        seeds=[],
+        desc='LED-ATSS with LE\'s ranking loss within objects'),
 })
 #: ``led-atss-detach`` was to run on test if, on train -> val, its best
 #: scoring cell's AP@[.5:.95] were above both its plain twin's and
@@ -284,8 +293,13 @@ ATSS_RUNS = with_val_twins({
 #: is above both its plain twin's and ``led-atss``'s best cell's. It is
 #: not: 12.46, equal to ``led-atss``'s and below the twin's 12.52, so it
 #: has its val sweep only.
+#: ``led-atss-rank`` adds ``LERankingLoss`` (conf_loc ordered by the true
+#: IoU among each object's priors; temperature 0.1, IoU >= 0.5, weight 1,
+#: set before any run). Rule fixed before its val run: it runs on test if,
+#: on train -> val, its best scoring cell's AP@[.5:.95] is above both its
+#: plain twin's and ``led-atss``'s best cell's.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
-                    ('led-atss-pred3', 'atss')]
+                    ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

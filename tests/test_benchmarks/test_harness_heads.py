@@ -70,11 +70,10 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     of LED-ATSS only), title and folder."""
     bench = make_bench(tmp_path, seeds=(0, 1), registry=ATSS_RUNS,
                        comparisons=ATSS_COMPARISONS)
-    leds = ['led-atss', 'led-atss-detach', 'led-atss-pred3']
+    leds = ['led-atss', 'led-atss-detach', 'led-atss-pred3', 'led-atss-rank']
     assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]
-    # led-atss-detach, led-atss-pred3: their train -> val runs and sweeps
-    # only
+    # the variants: their train -> val runs and sweeps only
     assert trains == [
         f'train/{k}-trainsplit_s0' for k in ['atss'] + leds
     ] + [f'train/{k}_s{s}' for s in (0, 1) for k in ('atss', 'led-atss')]

@@ -2,7 +2,8 @@
 import copy
 import warnings
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 from mmdet.models.utils import filter_scores_and_topk, unpack_gt_instances
@@ -121,6 +122,9 @@ class LEHeadMixin:
         loss_le_coarse (dict): Loss of the coarse value-range classifier.
         loss_le_fine (dict): Loss of the fine regressors (or of the direct
             regression when C2F is off), ``SharpL2Loss``.
+        loss_le_rank (dict, optional): A ranking loss of conf_loc among
+            each object's priors (``LERankingLoss``, ``loss_le_rank`` in
+            the losses); None: none. Defaults to None.
         alpha (float): Weight of the host's ``loss_bbox``. Defaults to 1.
         beta (float): Weight of the LE loss in the joint phase.
             Defaults to 1/3.
@@ -142,6 +146,7 @@ class LEHeadMixin:
                      type='CrossEntropyLoss', loss_weight=1.0),
                  loss_le_fine: ConfigType = dict(
                      type='SharpL2Loss', loss_weight=1.0),
+                 loss_le_rank: Optional[ConfigType] = None,
                  alpha: float = 1.0,
                  beta: float = 1 / 3,
                  phase: str = 'joint',
@@ -151,6 +156,8 @@ class LEHeadMixin:
         super().__init__(*args, **kwargs)
         self.loss_le_coarse = MODELS.build(loss_le_coarse)
         self.loss_le_fine = MODELS.build(loss_le_fine)
+        self.loss_le_rank = (MODELS.build(loss_le_rank)
+                             if loss_le_rank else None)
         self.alpha = alpha
         self.beta = beta
         self.phase = phase
@@ -284,10 +291,15 @@ class LEHeadMixin:
         outside training (FCOS) override this."""
         return bbox_preds
 
-    def get_le_targets(self, bbox_preds: List[Tensor],
+    def get_le_targets(self,
+                       bbox_preds: List[Tensor],
                        batch_gt_instances: InstanceList,
-                       batch_img_metas: List[dict]) -> Tensor:
-        """IoU/IoD/IoG targets of every prior of every image, (N, P, 3).
+                       batch_img_metas: List[dict],
+                       return_index: bool = False
+                       ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        """IoU/IoD/IoG targets of every prior of every image, (N, P, 3),
+        and with ``return_index`` the (N, P) index of each prior's ground
+        truth (-1 without any).
 
         Each prior's predicted box is decoded (detached, clipped to the
         image like at inference) and compared with its best-IoU ground truth.
@@ -304,26 +316,32 @@ class LEHeadMixin:
             b.permute(0, 2, 3, 1).reshape(num_imgs, -1, dim)
             for b in bbox_preds
         ], 1)
-        targets = []
+        targets, index = [], []
         for deltas_i, gt, meta in zip(deltas, batch_gt_instances,
                                       batch_img_metas):
             boxes = self.bbox_coder.decode(
                 priors, deltas_i, max_shape=meta['img_shape'])
-            targets.append(loc_quality_targets(boxes, gt.bboxes))
-        return torch.stack(targets)
+            t, i = loc_quality_targets(boxes, gt.bboxes, return_index=True)
+            targets.append(t)
+            index.append(i)
+        targets = torch.stack(targets)
+        return (targets, torch.stack(index)) if return_index else targets
 
     def loss_le_by_feat(self, bbox_preds: List[Tensor],
                         le_preds: List[Tensor],
                         batch_gt_instances: InstanceList,
                         batch_img_metas: List[dict]) -> Dict[str, Tensor]:
-        """The six LE loss terms (three with direct regression).
+        """The six LE loss terms (three with direct regression), and
+        ``loss_le_rank`` with a ranking loss.
 
         ``le_sampler`` chooses the priors of each image (ranked by the sum
         of the per-prior terms); every term is then averaged over all
-        priors chosen in the batch.
+        priors chosen in the batch. The ranking loss compares the priors of
+        each object instead (conf_loc with ``test_cfg.loc_lambda``).
         """
-        targets = self.get_le_targets(bbox_preds, batch_gt_instances,
-                                      batch_img_metas)  # (N, P, 3)
+        targets, objects = self.get_le_targets(
+            bbox_preds, batch_gt_instances, batch_img_metas,
+            return_index=True)  # (N, P, 3), (N, P)
         preds = torch.cat([self.le_module.flatten(p) for p in le_preds], 1)
         per_sample = self._le_loss_terms(preds, targets, reduction='none')
         with torch.no_grad():
@@ -333,7 +351,14 @@ class LEHeadMixin:
             for r, iou in zip(ranking, targets[..., 0])
         ])
         num = max(int(mask.sum()), 1)
-        return {k: v[mask].sum() / num for k, v in per_sample.items()}
+        losses = {k: v[mask].sum() / num for k, v in per_sample.items()}
+        if self.loss_le_rank is not None:
+            lam = (self.test_cfg or {}).get('loc_lambda', 0.6)
+            conf_loc = loc_confidence(
+                *self.le_module.decode(preds).unbind(-1), lam=lam)
+            losses['loss_le_rank'] = self.loss_le_rank(
+                conf_loc, targets[..., 0], objects)
+        return losses
 
     def _le_loss_terms(self, preds: Tensor, targets: Tensor,
                        reduction: str) -> Dict[str, Tensor]:

@@ -5,7 +5,7 @@ The loc-quality of a box is the triple ``V = (IoU, IoD, IoG)`` with the
 ground truth it overlaps most: ``IoD = S_I / S_det`` and
 ``IoG = S_I / S_gt``. The column order (IoU, IoD, IoG) is used everywhere.
 """
-from typing import Sequence, Tuple
+from typing import Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -29,9 +29,11 @@ def _area(boxes: Tensor) -> Tensor:
             (boxes[..., 3] - boxes[..., 1]).clamp(min=0))
 
 
-def loc_quality_targets(pred_bboxes: Tensor,
-                        gt_bboxes: Tensor,
-                        eps: float = 1e-6) -> Tensor:
+def loc_quality_targets(
+        pred_bboxes: Tensor,
+        gt_bboxes: Tensor,
+        eps: float = 1e-6,
+        return_index: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """IoU, IoD and IoG of each box with its best-IoU ground truth.
 
     The ground truth is chosen class-agnostically by the highest IoU to the
@@ -43,13 +45,20 @@ def loc_quality_targets(pred_bboxes: Tensor,
             the (detached) decoded predictions of every anchor.
         gt_bboxes (Tensor): Ground-truth boxes, shape (M, 4).
         eps (float): Lower bound of every denominator. Defaults to 1e-6.
+        return_index (bool): Also return which ground truth each box was
+            compared with. Defaults to False.
 
     Returns:
-        Tensor: Shape (N, 3), columns (IoU, IoD, IoG), all in [0, 1].
+        Tensor | tuple[Tensor, Tensor]: Shape (N, 3), columns (IoU, IoD,
+        IoG), all in [0, 1]; with ``return_index`` also the (N, ) index of
+        each box's ground truth (-1 without any).
     """
     num = pred_bboxes.size(0)
     if gt_bboxes.numel() == 0 or num == 0:
-        return pred_bboxes.new_zeros((num, 3))
+        targets = pred_bboxes.new_zeros((num, 3))
+        index = torch.full((num, ), -1, dtype=torch.long,
+                           device=pred_bboxes.device)
+        return (targets, index) if return_index else targets
     lt = torch.max(pred_bboxes[:, None, :2], gt_bboxes[None, :, :2])
     rb = torch.min(pred_bboxes[:, None, 2:], gt_bboxes[None, :, 2:])
     inter = _area(torch.cat([lt, rb], dim=-1))  # (N, M)
@@ -60,7 +69,8 @@ def loc_quality_targets(pred_bboxes: Tensor,
     best_inter = inter.gather(1, best[:, None]).squeeze(1)
     iod = best_inter / area_det.squeeze(1).clamp(min=eps)
     iog = best_inter / area_gt.squeeze(0)[best].clamp(min=eps)
-    return torch.stack([best_iou, iod, iog], dim=1).clamp(0, 1)
+    targets = torch.stack([best_iou, iod, iog], dim=1).clamp(0, 1)
+    return (targets, best) if return_index else targets
 
 
 def value_to_bin(values: Tensor,
