@@ -46,13 +46,15 @@ def fetch(url: str, dest: str) -> None:
 
 def linked_target(out: str) -> Optional[str]:
     """Why the archives cannot be extracted into ``out``, if they cannot:
-    ``out/VOCdevkit`` is a link, which a safe extraction will not write
-    through (and whose target, the shared subset, must stay as it is)."""
+    ``out/VOCdevkit`` is a link (``make setup`` links the shared subset
+    there), which a safe extraction will not write through."""
     devkit = osp.join(out, 'VOCdevkit')
     if osp.islink(devkit):
-        return (f'{devkit} is a link to {os.readlink(devkit)} (the shared '
-                f'VOC2007 subset); remove it first (rm {devkit}) to download '
-                'the full set there')
+        target = os.readlink(devkit)
+        return (f'{devkit} is a link to {target}; extraction does not write '
+                f'through links: remove the link (rm {devkit}) to download '
+                f'into {out}, or pass --out with the folder that holds '
+                f'{target}')
     return None
 
 

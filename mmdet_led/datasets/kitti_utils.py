@@ -274,8 +274,9 @@ def read_png_size(path: str) -> Tuple[int, int]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        DataFileError: If it is no readable image (empty, truncated,
-            another kind of file), naming it and what is wrong.
+        DataFileError: If no size can be read from it (an empty file, a
+            cut-off header, another kind of file), naming it and what is
+            wrong.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'KITTI image not found: {path}')

@@ -191,12 +191,16 @@ def _rescore_image(head: nn.Module, meta: dict, outs: list, test_cfg: Any,
 def decoded_as(le_module: nn.Module, quality: torch.Tensor) -> Iterator[None]:
     """While the block runs, ``le_module.decode`` returns ``quality``
     whatever LE maps it is given (an instance attribute over the class
-    method, removed on exit)."""
+    method); on exit the module's own ``decode`` is back as it was."""
+    before = vars(le_module).get('decode')
     le_module.decode = lambda le_pred: quality
     try:
         yield
     finally:
-        del le_module.decode
+        if before is None:
+            del le_module.decode
+        else:
+            le_module.decode = before
 
 
 def rescore_with_true_quality(head: nn.Module,
@@ -214,15 +218,24 @@ def rescore_with_true_quality(head: nn.Module,
     targets exactly.
 
     Args:
-        head (nn.Module): An LED head (with ``le_module``).
+        head (nn.Module): An LED head (with ``le_module``), in eval mode
+            like the pass that stored the outputs (FCOS decodes its
+            regression maps differently while training).
         raw (dict): Stored outputs with ``metas``, ``outs`` and ``anns``.
         test_cfg (ConfigDict): The head's ``test_cfg`` to apply.
         with_nms (bool): False keeps the pre-NMS candidates.
 
     Returns:
         list[InstanceData]: Per image, in original image coordinates.
+
+    Raises:
+        ValueError: If the head is in training mode.
     """
     from mmdet.structures.bbox import scale_boxes
+    if head.training:
+        raise ValueError('rescore_with_true_quality: the head is in training '
+                         'mode; call .eval() (the outputs were stored by an '
+                         'eval pass)')
     results = []
     for meta, outs, ann in zip(raw['metas'], raw['outs'], raw['anns']):
         gt = scale_boxes(ann['bboxes'].float().reshape(-1, 4),

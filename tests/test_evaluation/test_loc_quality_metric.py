@@ -111,21 +111,22 @@ def test_object_ranking_by_hand():
     # the object of image 0 owns its candidates of IoU 1 and .5 (the
     # others are under object_iou_thr); image 1's object has one
     m = evaluate(images, reliability_bins=None, min_object_candidates=2)
-    assert m[f'{p}num_ranked_objects'] == 1
     # IoU (1, .5): conf_loc (.75, .5), IoU' (1, .5) and final (.8, .6)
     # rank them right, conf_cls (.5, .75) backwards, the constant
     # predicted IoU not at all
     for s, r in (('conf_loc', 1), ('iou_derived', 1), ('conf_final', 1),
                  ('conf_cls', -1)):
         assert m[f'{p}object_spearman_{s}'] == pytest.approx(r)
+        assert m[f'{p}num_objects_{s}'] == 1
     assert math.isnan(m[f'{p}object_spearman_pred_iou'])
+    assert m[f'{p}num_objects_pred_iou'] == 0
     m = evaluate(images, reliability_bins=None, object_iou_thr=0.25,
                  min_object_candidates=3)
-    assert m[f'{p}num_ranked_objects'] == 1
+    assert m[f'{p}num_objects_conf_loc'] == 1
     assert m[f'{p}object_spearman_conf_loc'] == pytest.approx(1)
     assert m[f'{p}object_spearman_conf_cls'] == pytest.approx(-1)
     m = evaluate(images, reliability_bins=None)  # 5 candidates per object
-    assert m[f'{p}num_ranked_objects'] == 0
+    assert m[f'{p}num_objects_conf_loc'] == 0
     assert math.isnan(m[f'{p}object_spearman_conf_loc'])
 
 

@@ -68,3 +68,14 @@ def test_the_ranking_nms_needs_is_not_the_global_one():
     assert spearman(signal, true_iou) == pytest.approx(29 / 42, abs=1e-12)
     np.testing.assert_allclose(
         object_rank_correlations(signal, true_iou, objects, 3), [-1, -1])
+
+
+def test_non_finite_values_do_not_count_as_candidates():
+    # object 0 has three candidates, one with a NaN signal: two remain,
+    # under min_candidates=3
+    rho = object_rank_correlations([0.1, np.nan, 0.3], [0.5, 0.6, 0.7],
+                                   [0, 0, 0], min_candidates=3)
+    assert rho.size == 0
+    rho = object_rank_correlations([0.1, np.nan, 0.3], [0.5, 0.6, 0.7],
+                                   [0, 0, 0], min_candidates=2)
+    np.testing.assert_allclose(rho, [1.0])

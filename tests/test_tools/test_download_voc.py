@@ -17,7 +17,8 @@ def test_stops_on_a_linked_devkit(tmp_path):
     with pytest.raises(SystemExit) as info:
         download_voc.main(['--out', str(out), '--years', '2007'])
     assert str(info.value) == (
-        f'download_voc: {out}/VOCdevkit is a link to {shared} (the shared '
-        f'VOC2007 subset); remove it first (rm {out}/VOCdevkit) to download '
-        'the full set there')
+        f'download_voc: {out}/VOCdevkit is a link to {shared}; extraction '
+        f'does not write through links: remove the link (rm '
+        f'{out}/VOCdevkit) to download into {out}, or pass --out with the '
+        f'folder that holds {shared}')
     assert not (out / 'downloads').exists()  # nothing fetched

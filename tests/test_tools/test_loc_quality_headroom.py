@@ -36,7 +36,8 @@ def test_tables_and_json(voc_root, tmp_path):
                    'model.test_cfg.score_thr=0', '--out',
                    tmp_path / 'h.json')
     result = json.loads((tmp_path / 'h.json').read_text())
-    assert result['images'] == 3
+    assert result['images'] == 3 and result['num'] == 3
+    assert result['split'] is None
     assert [r['ranking'] for r in result['aps']] == [
         'class confidence (cls)', 'LE estimates, gaussian',
         'LE estimates, product', 'true quality, gaussian',

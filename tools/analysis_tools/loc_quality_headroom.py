@@ -129,7 +129,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                  ' has no LE module')
     raw = record_config_test_pass(model, cfg, args.split, args.num)
     result = dict(config=args.config, checkpoint=args.checkpoint,
-                  **headroom(model, raw))
+                  split=args.split, num=args.num, **headroom(model, raw))
     print(f"{result['images']} images\n")
     print(tabulate([list(r.values()) for r in result['aps']],
                    headers=['ranking', 'mAP@0.5', 'AP@0.7', 'AP@[.5:.95]'],

@@ -60,9 +60,9 @@ def object_rank_correlations(signal: np.ndarray,
     """Spearman correlation of ``signal`` with ``true_iou`` among the
     candidates of each object.
 
-    Objects with fewer than ``min_candidates`` candidates are left out, as
-    are those where the correlation is undefined (a constant signal or
-    IoU).
+    Objects with fewer than ``min_candidates`` candidates (with finite
+    values) are left out, as are those where the correlation is undefined
+    (a constant signal or IoU).
 
     Args:
         signal (np.ndarray): (K, ) the confidence that ranks candidates.
@@ -76,7 +76,8 @@ def object_rank_correlations(signal: np.ndarray,
         order.
     """
     signal, true_iou = np.asarray(signal), np.asarray(true_iou)
-    objects = np.asarray(objects)
+    finite = np.isfinite(signal) & np.isfinite(true_iou)
+    objects = np.where(finite, np.asarray(objects), -1)
     out = []
     for g in np.unique(objects[objects >= 0]):
         mine = objects == g

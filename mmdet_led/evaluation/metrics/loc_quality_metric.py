@@ -53,9 +53,11 @@ class LocQualityMetric(BaseMetric):
       object (those of its class that overlap it most, by IoU >=
       ``object_iou_thr``; objects with at least ``min_object_candidates``),
       the ranking NMS acts on
-      (:mod:`mmdet_led.evaluation.functional.object_ranking`); the global
-      correlations above also reward telling objects from background;
-    - ``num_candidates``, ``mean_true_iou`` and ``num_ranked_objects``.
+      (:mod:`mmdet_led.evaluation.functional.object_ranking`), and
+      ``num_objects_<s>``, the objects it is the mean over (those where the
+      correlation is defined); the global correlations above also reward
+      telling objects from background;
+    - ``num_candidates`` and ``mean_true_iou``.
 
     With ``reliability_bins`` the log also shows the reliability curve: the
     mean true IoU of the candidates in equal-width bins of each signal.
@@ -166,9 +168,6 @@ class LocQualityMetric(BaseMetric):
                 out[f'object_rho_{name}'] = object_rank_correlations(
                     out[name], object_iou, objects,
                     self.min_object_candidates)
-        counts = np.bincount(objects[objects >= 0])
-        out['ranked_objects'] = np.array(
-            [(counts >= self.min_object_candidates).sum()])
         out['gt_classes'] = np.unique(gt['labels'].numpy())
         return out
 
@@ -200,9 +199,9 @@ class LocQualityMetric(BaseMetric):
             rho = cat[f'object_rho_{s}']
             metrics[f'object_spearman_{s}'] = (
                 float(rho.mean()) if rho.size else np.nan)
+            metrics[f'num_objects_{s}'] = int(rho.size)
         metrics['num_candidates'] = int(cat['true_iou'].size)
         metrics['mean_true_iou'] = float(cat['true_iou'].mean())
-        metrics['num_ranked_objects'] = int(cat['ranked_objects'].sum())
         if self.reliability_bins:
             self.log_reliability(cat, signals)
         return metrics
