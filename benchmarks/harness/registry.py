@@ -297,7 +297,8 @@ ATSS_RUNS = with_val_twins({
 #: IoU among each object's priors; temperature 0.1, IoU >= 0.5, weight 1,
 #: set before any run). Rule fixed before its val run: it runs on test if,
 #: on train -> val, its best scoring cell's AP@[.5:.95] is above both its
-#: plain twin's and ``led-atss``'s best cell's.
+#: plain twin's and ``led-atss``'s best cell's. It is not: 12.34, so it has
+#: its val sweep only.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss')]
 
@@ -328,7 +329,9 @@ COMPARISONS = {
         '`led-atss-detach` is LED-ATSS with the LE loss stopped at the LE '
         'module\'s inputs (`le_module.detach_inputs`), so that ATSS trains '
         'as without LE; `led-atss-pred3` is LED-ATSS with the paper\'s 3x3 '
-        'LE prediction conv instead of the slim heads\' 1x1; they ran on '
+        'LE prediction conv instead of the slim heads\' 1x1; '
+        '`led-atss-rank` adds a ranking loss of conf_loc among each '
+        'object\'s priors (`LERankingLoss`); they ran on '
         'train -> val only, their rule for a test run '
         '(`benchmarks/harness/registry.py`) not met'),
 }
