@@ -1,7 +1,8 @@
 """The tables of ``benchmarks/loc_quality_headroom.md`` from the JSONs of
 ``tools/analysis_tools/loc_quality_headroom.py`` in
 ``benchmarks/results/headroom/`` (one per run, ``<run>.json``; the train ->
-val runs of LED-ATSS's variants in ``val/``).
+val runs of LED-ATSS's variants scored on val in ``val/``, some on their
+own training images in ``train/``).
 
     python -m benchmarks.harness.headroom   # prints the tables
 """
@@ -62,9 +63,11 @@ def _rows(runs: Dict[str, dict], metric: str, rho: bool) -> List[list]:
 
 def _val_rows(runs: Dict[str, dict]) -> List[list]:
     """AP@[.5:.95] of every ranking and rho of each confidence, per variant
-    of :data:`VAL_RUNS`."""
+    of :data:`VAL_RUNS` that ``runs`` holds."""
     rows = []
     for name, label in VAL_RUNS:
+        if name not in runs:
+            continue
         aps = {r['ranking']: r['AP'] for r in runs[name]['aps']}
         obj = runs[name]['object_ranking']
         rows.append([label] + [aps[k] for k in RANKINGS] +
@@ -91,6 +94,10 @@ def headroom_tables(results: str = RESULTS) -> str:
         '**LED-ATSS variants on train -> val** (seed 0, val.txt): '
         'AP@[.5:.95] by ranking and rho',
         tabulate(_val_rows(load(osp.join(results, 'val'))),
+                 headers=headers + rhos, tablefmt='github',
+                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3),
+        '**The same models on their own training images** (train.txt)',
+        tabulate(_val_rows(load(osp.join(results, 'train'))),
                  headers=headers + rhos, tablefmt='github',
                  floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3)
     ]
