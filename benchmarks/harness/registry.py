@@ -280,6 +280,15 @@ ATSS_RUNS = with_val_twins({
         # on train -> val first: see below
         seeds=[],
         desc='LED-ATSS with LE\'s ranking loss within objects'),
+    'led-atss-wide':
+    dict(
+        config='configs/led/atss/'
+        'led-atss-wide_efficientnetlite0_fpn_192_voc07_cpu.py',
+        init_from='atss',
+        val_sweep=True,
+        # on train -> val first: see below
+        seeds=[],
+        desc='LED-ATSS with the paper\'s LE widths'),
 })
 #: ``led-atss-detach`` was to run on test if, on train -> val, its best
 #: scoring cell's AP@[.5:.95] were above both its plain twin's and
@@ -299,8 +308,14 @@ ATSS_RUNS = with_val_twins({
 #: on train -> val, its best scoring cell's AP@[.5:.95] is above both its
 #: plain twin's and ``led-atss``'s best cell's. It is not: 12.34, so it has
 #: its val sweep only.
+#: ``led-atss-wide`` asks whether the slim LE lacks the capacity to order
+#: an object's candidates: the paper's widths (32-channel branches, 3x3
+#: prediction). Rule fixed before its val run: it runs on test if, on
+#: train -> val, its best scoring cell's AP@[.5:.95] is above both its
+#: plain twin's and ``led-atss``'s best cell's.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
-                    ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss')]
+                    ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
+                    ('led-atss-wide', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

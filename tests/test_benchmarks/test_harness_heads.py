@@ -70,7 +70,10 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     of LED-ATSS only), title and folder."""
     bench = make_bench(tmp_path, seeds=(0, 1), registry=ATSS_RUNS,
                        comparisons=ATSS_COMPARISONS)
-    leds = ['led-atss', 'led-atss-detach', 'led-atss-pred3', 'led-atss-rank']
+    leds = [
+        'led-atss', 'led-atss-detach', 'led-atss-pred3', 'led-atss-rank',
+        'led-atss-wide'
+    ]
     assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]
     # the variants: their train -> val runs and sweeps only
