@@ -28,7 +28,8 @@ SIGNALS = ('conf_cls', 'conf_loc', 'conf_final')
 VAL_RUNS = (('led-atss-trainsplit_s0', 'LED-ATSS (1x1 LE prediction)'),
             ('led-atss-pred3-trainsplit_s0', 'led-atss-pred3 (3x3)'),
             ('led-atss-detach-trainsplit_s0', 'led-atss-detach'),
-            ('led-atss-rank-trainsplit_s0', 'led-atss-rank (LERankingLoss)'))
+            ('led-atss-rank-trainsplit_s0', 'led-atss-rank (LERankingLoss)'),
+            ('led-atss-wide-trainsplit_s0', 'led-atss-wide (paper widths)'))
 
 
 def load(results: str = RESULTS) -> Dict[str, dict]:

@@ -312,7 +312,8 @@ ATSS_RUNS = with_val_twins({
 #: an object's candidates: the paper's widths (32-channel branches, 3x3
 #: prediction). Rule fixed before its val run: it runs on test if, on
 #: train -> val, its best scoring cell's AP@[.5:.95] is above both its
-#: plain twin's and ``led-atss``'s best cell's.
+#: plain twin's and ``led-atss``'s best cell's. It is not: 12.25, so it has
+#: its val sweep only.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
                     ('led-atss-wide', 'atss')]
@@ -346,7 +347,8 @@ COMPARISONS = {
         'as without LE; `led-atss-pred3` is LED-ATSS with the paper\'s 3x3 '
         'LE prediction conv instead of the slim heads\' 1x1; '
         '`led-atss-rank` adds a ranking loss of conf_loc among each '
-        'object\'s priors (`LERankingLoss`); they ran on '
+        'object\'s priors (`LERankingLoss`); `led-atss-wide` has the '
+        'paper\'s LE widths; they ran on '
         'train -> val only, their rule for a test run '
         '(`benchmarks/harness/registry.py`) not met'),
 }
