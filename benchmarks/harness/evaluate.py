@@ -23,7 +23,8 @@ from mmengine.config import Config
 from mmdet_led.evaluation.functional import (dets_per_class, match_voc,
                                              voc_metrics, weighted_class_aps,
                                              weighted_map)
-from mmdet_led.evaluation.raw_outputs import record_test_pass, rescore
+from mmdet_led.evaluation.raw_outputs import (record_test_pass, rescore,
+                                              voc_matches)
 from .common import RESULT_VERSION, ROOT, jsonable, log, pct, rel
 from .meta import run_meta
 
@@ -123,14 +124,6 @@ def load_raw(path: str) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
-def det_arrays(results: list, num_classes: int) -> List[List[np.ndarray]]:
-    """Per image, per class (N, 5) detection arrays of ``InstanceData``."""
-    return [
-        dets_per_class(r.bboxes.numpy(), r.scores.numpy(), r.labels.numpy(),
-                       num_classes) for r in results
-    ]
-
-
 def variant_cfg(base_cfg: Any, **updates) -> Any:
     """A copy of a ``test_cfg`` with ``updates``."""
     cfg = copy.deepcopy(base_cfg)
@@ -221,8 +214,7 @@ class RunData:
         if osp.isfile(path):
             with open(path, 'rb') as fh:
                 return pickle.load(fh)
-        dets = det_arrays(self.detections(**updates), len(self.raw['classes']))
-        matches = match_voc(dets, numpy_dicts(self.raw['anns']))
+        matches = voc_matches(self.detections(**updates), self.raw)
         self.store_matches(matches, **updates)
         return matches
 

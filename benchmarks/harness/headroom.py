@@ -40,67 +40,61 @@ def load(results: str = RESULTS) -> Dict[str, dict]:
     }
 
 
+def _values(run: dict, metric: str, rho: bool) -> list:
+    """One run's ``metric`` of every ranking; with ``rho`` the
+    within-object Spearman of each confidence after them."""
+    aps = {r['ranking']: r[metric] for r in run['aps']}
+    obj = run['object_ranking']
+    return ([aps[k] for k in RANKINGS] +
+            ([obj[s]['spearman'] for s in SIGNALS] if rho else []))
+
+
 def _rows(runs: Dict[str, dict], metric: str, rho: bool) -> List[list]:
-    """Per host: each run (seed), then the seed mean where several; with
-    ``rho`` the within-object Spearman of each confidence too."""
+    """Per host: each run (seed), then the seed mean where several."""
     rows = []
     for prefix, label in HOSTS:
         names = sorted(n for n in runs if n.startswith(prefix)
                        and n[len(prefix):].startswith('s'))
-        values = []
-        for name in names:
-            aps = {r['ranking']: r[metric] for r in runs[name]['aps']}
-            obj = runs[name]['object_ranking']
-            values.append([aps[k] for k in RANKINGS] +
-                          ([obj[s]['spearman'] for s in SIGNALS] if rho
-                           else []))
-            rows.append([f'{label}, seed {name[len(prefix) + 1:]}'] +
-                        values[-1])
+        values = [_values(runs[name], metric, rho) for name in names]
+        rows += [[f'{label}, seed {name[len(prefix) + 1:]}'] + v
+                 for name, v in zip(names, values)]
         if len(values) > 1:
             rows.append([f'**{label}, mean of {len(values)}**'] +
                         list(np.mean(values, 0).round(3)))
     return rows
 
 
-def _val_rows(runs: Dict[str, dict]) -> List[list]:
+def _variant_rows(runs: Dict[str, dict]) -> List[list]:
     """AP@[.5:.95] of every ranking and rho of each confidence, per variant
     of :data:`VAL_RUNS` that ``runs`` holds."""
-    rows = []
-    for name, label in VAL_RUNS:
-        if name not in runs:
-            continue
-        aps = {r['ranking']: r['AP'] for r in runs[name]['aps']}
-        obj = runs[name]['object_ranking']
-        rows.append([label] + [aps[k] for k in RANKINGS] +
-                    [obj[s]['spearman'] for s in SIGNALS])
-    return rows
+    return [[label] + _values(runs[name], 'AP', True)
+            for name, label in VAL_RUNS if name in runs]
 
 
 def headroom_tables(results: str = RESULTS) -> str:
-    """The report's two tables (markdown): AP@[.5:.95] of every ranking
-    with the within-object Spearman of each confidence, and mAP@0.5."""
+    """The report's tables (markdown): AP@[.5:.95] of every ranking with
+    the within-object Spearman of each confidence, mAP@0.5, and LED-ATSS's
+    variants on val and on their training images."""
     runs = load(results)
     headers = ['run', 'cls', 'LE gaussian', 'LE product', 'true gaussian',
                'true product']
-    rhos = ['rho cls', 'rho loc', 'rho final']
+    with_rho = dict(
+        headers=headers + ['rho cls', 'rho loc', 'rho final'],
+        tablefmt='github',
+        floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3)
     out = [
         '**AP@[.5:.95]** by ranking; rho: within-object Spearman of each '
         'confidence with the true IoU',
-        tabulate(_rows(runs, 'AP', True), headers=headers + rhos,
-                 tablefmt='github',
-                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3),
+        tabulate(_rows(runs, 'AP', True), **with_rho),
         '**mAP@0.5** by ranking',
         tabulate(_rows(runs, 'mAP50', False), headers=headers,
                  tablefmt='github', floatfmt='.2f'),
         '**LED-ATSS variants on train -> val** (seed 0, val.txt): '
         'AP@[.5:.95] by ranking and rho',
-        tabulate(_val_rows(load(osp.join(results, 'val'))),
-                 headers=headers + rhos, tablefmt='github',
-                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3),
+        tabulate(_variant_rows(load(osp.join(results, 'val'))), **with_rho),
         '**The same models on their own training images** (train.txt)',
-        tabulate(_val_rows(load(osp.join(results, 'train'))),
-                 headers=headers + rhos, tablefmt='github',
-                 floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3)
+        tabulate(_variant_rows(load(osp.join(results, 'train'))),
+                 **with_rho)
     ]
     return '\n\n'.join(out) + '\n'
 

@@ -237,12 +237,40 @@ HEADS_SPEED_PAIRS = {
 #: LED / plain batch-1 latency the LE cost may reach (network and full).
 HEADS_LATENCY_TARGET = 1.10
 
+def led_atss_variant(name: str, desc: str) -> dict:
+    """A variant of LED-ATSS (``configs/led/atss/<name>_...``), started
+    from ATSS's step 1 like it, run on train -> val only (no test seeds)
+    unless its rule below is met."""
+    return dict(
+        config=f'configs/led/atss/{name}_efficientnetlite0_fpn_192_'
+        'voc07_cpu.py',
+        init_from='atss',
+        val_sweep=True,
+        seeds=[],
+        desc=desc)
+
+
 #: LE on ATSS (``--registry heads-atss``): LED-ATSS started from ATSS's step
 #: 1, against ATSS, the best of MMDetection's quality heads in the ``heads``
 #: comparison, whose centerness LED-ATSS keeps. A comparison of its own
 #: (one question, one set of runs; its aggregate bootstraps the raw outputs
 #: of every run it compares), with the train -> val runs of LED-ATSS's
 #: scoring sweep.
+#:
+#: Its variants each ask one question; the rule that sends one to test,
+#: fixed before its val run: its best val scoring cell's AP@[.5:.95] is
+#: above both its plain twin's (12.52) and ``led-atss``'s best cell's
+#: (12.46). None met it, so each has its val sweep only:
+#:
+#: - ``led-atss-detach``: does keeping the LE loss out of ATSS's training
+#:   help? Best cell 12.49, its class score alone.
+#: - ``led-atss-pred3``: is the slim heads' 1x1 LE prediction conv why LE
+#:   orders one object's candidates worse than the class score
+#:   (``benchmarks/loc_quality_headroom.md``)? 12.46.
+#: - ``led-atss-rank``: does ``LERankingLoss`` (temperature 0.1, IoU >= 0.5,
+#:   weight 1, set before any run) teach that order? 12.34.
+#: - ``led-atss-wide``: does the slim LE lack the capacity (the paper's
+#:   widths: 32-channel branches, 3x3 prediction)? 12.25.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -254,66 +282,19 @@ ATSS_RUNS = with_val_twins({
         val_sweep=True,
         desc='LED-ATSS: ATSS with LEDATSSHead (centerness kept)'),
     'led-atss-detach':
-    dict(
-        config='configs/led/atss/'
-        'led-atss-detach_efficientnetlite0_fpn_192_voc07_cpu.py',
-        init_from='atss',
-        val_sweep=True,
-        # on train -> val only: see below
-        seeds=[],
-        desc='LED-ATSS, the LE loss stopped at the LE module\'s inputs'),
+    led_atss_variant(
+        'led-atss-detach',
+        'LED-ATSS, the LE loss stopped at the LE module\'s inputs'),
     'led-atss-pred3':
-    dict(
-        config='configs/led/atss/'
-        'led-atss-pred3_efficientnetlite0_fpn_192_voc07_cpu.py',
-        init_from='atss',
-        val_sweep=True,
-        # on train -> val first: see below
-        seeds=[],
-        desc='LED-ATSS with the paper\'s 3x3 LE prediction conv'),
+    led_atss_variant('led-atss-pred3',
+                     'LED-ATSS with the paper\'s 3x3 LE prediction conv'),
     'led-atss-rank':
-    dict(
-        config='configs/led/atss/'
-        'led-atss-rank_efficientnetlite0_fpn_192_voc07_cpu.py',
-        init_from='atss',
-        val_sweep=True,
-        # on train -> val first: see below
-        seeds=[],
-        desc='LED-ATSS with LE\'s ranking loss within objects'),
+    led_atss_variant('led-atss-rank',
+                     'LED-ATSS with LE\'s ranking loss within objects'),
     'led-atss-wide':
-    dict(
-        config='configs/led/atss/'
-        'led-atss-wide_efficientnetlite0_fpn_192_voc07_cpu.py',
-        init_from='atss',
-        val_sweep=True,
-        # on train -> val first: see below
-        seeds=[],
-        desc='LED-ATSS with the paper\'s LE widths'),
+    led_atss_variant('led-atss-wide',
+                     'LED-ATSS with the paper\'s LE widths'),
 })
-#: ``led-atss-detach`` was to run on test if, on train -> val, its best
-#: scoring cell's AP@[.5:.95] were above both its plain twin's and
-#: ``led-atss``'s best cell's (a rule fixed before its val run). It was
-#: not: its best cell is its class score alone, 12.49 against the twin's
-#: 12.52, so it has its val sweep only.
-#: ``led-atss-pred3`` asks whether the slim heads' 1x1 LE prediction conv is
-#: why LE orders one object's candidates worse than the class score
-#: (``benchmarks/loc_quality_headroom.md``). Rule fixed before its val run:
-#: it runs on test if, on train -> val, its best scoring cell's AP@[.5:.95]
-#: is above both its plain twin's and ``led-atss``'s best cell's. It is
-#: not: 12.46, equal to ``led-atss``'s and below the twin's 12.52, so it
-#: has its val sweep only.
-#: ``led-atss-rank`` adds ``LERankingLoss`` (conf_loc ordered by the true
-#: IoU among each object's priors; temperature 0.1, IoU >= 0.5, weight 1,
-#: set before any run). Rule fixed before its val run: it runs on test if,
-#: on train -> val, its best scoring cell's AP@[.5:.95] is above both its
-#: plain twin's and ``led-atss``'s best cell's. It is not: 12.34, so it has
-#: its val sweep only.
-#: ``led-atss-wide`` asks whether the slim LE lacks the capacity to order
-#: an object's candidates: the paper's widths (32-channel branches, 3x3
-#: prediction). Rule fixed before its val run: it runs on test if, on
-#: train -> val, its best scoring cell's AP@[.5:.95] is above both its
-#: plain twin's and ``led-atss``'s best cell's. It is not: 12.25, so it has
-#: its val sweep only.
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
                     ('led-atss-wide', 'atss')]

@@ -129,6 +129,20 @@ def record_test_pass(model: nn.Module,
         preds=[{k: _tensor(v) for k, v in p.items()} for p in preds])
 
 
+def voc_matches(results: List[InstanceData], raw: Dict[str, Any]) -> Any:
+    """VOC matches (:func:`~mmdet_led.evaluation.functional.match_voc`) of
+    per-image detections, e.g. from :func:`rescore`, with the stored
+    ground truth ``raw['anns']``."""
+    from .functional import dets_per_class, match_voc
+    num_classes = len(raw['classes'])
+    dets = [
+        dets_per_class(r.bboxes.numpy(), r.scores.numpy(), r.labels.numpy(),
+                       num_classes) for r in results
+    ]
+    anns = [{k: v.numpy() for k, v in a.items()} for a in raw['anns']]
+    return match_voc(dets, anns)
+
+
 def record_config_test_pass(model: nn.Module,
                             cfg: Any,
                             ann_file: Optional[str] = None,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mmdet_led.evaluation.functional import (candidate_objects,
+                                             image_object_rank_correlations,
                                              object_rank_correlations)
 
 GT_BBOXES = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
@@ -79,3 +80,21 @@ def test_non_finite_values_do_not_count_as_candidates():
     rho = object_rank_correlations([0.1, np.nan, 0.3], [0.5, 0.6, 0.7],
                                    [0, 0, 0], min_candidates=2)
     np.testing.assert_allclose(rho, [1.0])
+
+
+def test_every_signal_of_one_image():
+    # GT_BBOXES' object 0 owns the candidates of IoU 1, .5 and .6 (class
+    # 0); the class-1 box of object 0's place belongs to nobody
+    bboxes = np.array([[0, 0, 10, 10], [0, 0, 10, 5], [0, 0, 10, 6],
+                       [0, 0, 10, 10]], np.float32)
+    labels = np.array([0, 0, 0, 1])
+    rhos = image_object_rank_correlations(
+        dict(good=np.array([0.9, 0.1, 0.5, 0.0]),
+             bad=np.array([0.1, 0.9, 0.5, 0.0])),
+        bboxes, labels, GT_BBOXES, GT_LABELS, min_candidates=3)
+    assert set(rhos) == {'good', 'bad'}
+    np.testing.assert_allclose(rhos['good'], [1.0])
+    np.testing.assert_allclose(rhos['bad'], [-1.0])
+    assert image_object_rank_correlations(
+        dict(good=np.zeros(4)), bboxes, labels, GT_BBOXES, GT_LABELS,
+        min_candidates=4)['good'].size == 0

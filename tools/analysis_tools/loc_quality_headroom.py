@@ -42,15 +42,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def voc_aps(results: list, raw: dict) -> Dict[str, float]:
     """mAP@0.5 and AP@0.7 (11-point) and AP@[.5:.95] (area), percent."""
-    from mmdet_led.evaluation.functional import (dets_per_class, match_voc,
-                                                 voc_metrics)
-    num_classes = len(raw['classes'])
-    dets = [
-        dets_per_class(r.bboxes.numpy(), r.scores.numpy(), r.labels.numpy(),
-                       num_classes) for r in results
-    ]
-    anns = [{k: v.numpy() for k, v in a.items()} for a in raw['anns']]
-    metrics = voc_metrics(match_voc(dets, anns))
+    from mmdet_led.evaluation.functional import voc_metrics
+    from mmdet_led.evaluation.raw_outputs import voc_matches
+    metrics = voc_metrics(voc_matches(results, raw))
     return {k: round(100 * float(v[0]), 2) for k, v in metrics.items()}
 
 
@@ -60,18 +54,17 @@ def object_ranking(head, raw: dict, test_cfg,
     candidates (final confidence > 0.01) and how many objects it covers."""
     import numpy as np
 
-    from mmdet_led.evaluation.functional import (candidate_objects,
-                                                 object_rank_correlations)
+    from mmdet_led.evaluation.functional import \
+        image_object_rank_correlations
     from mmdet_led.evaluation.raw_outputs import prenms_candidates
     rhos = {s: [] for s in SIGNALS}
     for cand, ann in zip(prenms_candidates(head, raw, test_cfg), raw['anns']):
-        objects, iou = candidate_objects(cand['bboxes'], cand['labels'],
-                                         ann['bboxes'].numpy(),
-                                         ann['labels'].numpy())
-        for s in SIGNALS:
-            rhos[s].append(
-                object_rank_correlations(cand[s], iou, objects,
-                                         min_candidates))
+        image = image_object_rank_correlations(
+            {s: cand[s] for s in SIGNALS}, cand['bboxes'], cand['labels'],
+            ann['bboxes'].numpy(), ann['labels'].numpy(),
+            min_candidates=min_candidates)
+        for s, rho in image.items():
+            rhos[s].append(rho)
     out = {}
     for s, parts in rhos.items():
         rho = np.concatenate(parts)

@@ -8,7 +8,8 @@ from .kitti_eval import (KITTI_DIFFICULTIES, KITTI_MIN_OVERLAP,
                          format_kitti_table, get_thresholds, image_box_overlap,
                          kitti_eval_2d)
 from .laece import greedy_tp_ious, image_tp_ious, laece
-from .object_ranking import candidate_objects, object_rank_correlations
+from .object_ranking import (candidate_objects, image_object_rank_correlations,
+                             object_rank_correlations)
 from .seed_power import (paired_t_power, sd_upper_bound,
                          seeds_for_half_width, seeds_for_power, t_half_width)
 from .voc_bootstrap import (COCO_IOU_THRS, ClassMatches, VOCMatches,
@@ -30,5 +31,6 @@ __all__ = [
     'resampled_seed_means', 'seed_draws', 'paired_t_power',
     'sd_upper_bound', 'seeds_for_half_width', 'seeds_for_power',
     't_half_width', 'greedy_tp_ious', 'image_tp_ious', 'laece',
-    'candidate_objects', 'object_rank_correlations'
+    'candidate_objects', 'image_object_rank_correlations',
+    'object_rank_correlations'
 ]

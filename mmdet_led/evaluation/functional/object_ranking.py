@@ -10,7 +10,7 @@ within each object's candidates measures the ranking NMS acts on.
 Pure numpy (``mmdet``'s ``bbox_overlaps``, ``scipy.stats`` through
 :func:`~.calibration.spearman`), on one image's pre-NMS candidates.
 """
-from typing import Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 from mmdet.evaluation.functional import bbox_overlaps
@@ -87,3 +87,31 @@ def object_rank_correlations(signal: np.ndarray,
         if rho is not None:
             out.append(rho)
     return np.asarray(out, dtype=np.float64)
+
+
+def image_object_rank_correlations(
+        signals: Dict[str, np.ndarray],
+        bboxes: np.ndarray,
+        labels: np.ndarray,
+        gt_bboxes: np.ndarray,
+        gt_labels: np.ndarray,
+        min_iou: float = 0.5,
+        min_candidates: int = 5) -> Dict[str, np.ndarray]:
+    """:func:`object_rank_correlations` of each confidence of one image's
+    candidates, with the objects and IoUs of :func:`candidate_objects`.
+
+    Args:
+        signals (dict[str, np.ndarray]): (K, ) confidences by name.
+        bboxes, labels, gt_bboxes, gt_labels, min_iou: See
+            :func:`candidate_objects`.
+        min_candidates (int): See :func:`object_rank_correlations`.
+
+    Returns:
+        dict[str, np.ndarray]: Per name, one correlation per object.
+    """
+    objects, iou = candidate_objects(bboxes, labels, gt_bboxes, gt_labels,
+                                     min_iou)
+    return {
+        name: object_rank_correlations(signal, iou, objects, min_candidates)
+        for name, signal in signals.items()
+    }

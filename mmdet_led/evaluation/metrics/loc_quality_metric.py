@@ -12,8 +12,7 @@ from ...models.task_modules.loc_quality import loc_quality_targets
 from ...models.utils.le_scoring import derived_iou
 from ..functional.calibration import binned_calibration, correlation_table
 from ..functional.laece import image_tp_ious, laece
-from ..functional.object_ranking import (candidate_objects,
-                                         object_rank_correlations)
+from ..functional.object_ranking import image_object_rank_correlations
 
 SWITCH = 'model.test_cfg.prenms_candidates=dict(topk=100, score_thr=0.01)'
 
@@ -158,16 +157,12 @@ class LocQualityMetric(BaseMetric):
                 ignored.get('bboxes'),
                 ignored.get('labels'),
                 iou_thr=self.iou_thr)
-        objects, object_iou = candidate_objects(bboxes.numpy(),
-                                                out['labels'],
-                                                gt_bboxes.numpy(),
-                                                gt['labels'].numpy(),
-                                                self.object_iou_thr)
-        for name in self.SIGNALS:
-            if name in out:
-                out[f'object_rho_{name}'] = object_rank_correlations(
-                    out[name], object_iou, objects,
-                    self.min_object_candidates)
+        rhos = image_object_rank_correlations(
+            {s: out[s]
+             for s in self.SIGNALS if s in out}, bboxes.numpy(),
+            out['labels'], gt_bboxes.numpy(), gt['labels'].numpy(),
+            self.object_iou_thr, self.min_object_candidates)
+        out.update({f'object_rho_{s}': rho for s, rho in rhos.items()})
         out['gt_classes'] = np.unique(gt['labels'].numpy())
         return out
 
