@@ -271,6 +271,9 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #:   weight 1, set before any run) teach that order? 12.34.
 #: - ``led-atss-wide``: does the slim LE lack the capacity (the paper's
 #:   widths: 32-channel branches, 3x3 prediction)? 12.25.
+#: - ``led-atss-outputs``: is it what the LE reads? Its RF branches read
+#:   ATSS's class logits and box deltas, as the paper's and SSD's LE do,
+#:   where LE orders one object's candidates better than the class score.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -294,10 +297,13 @@ ATSS_RUNS = with_val_twins({
     'led-atss-wide':
     led_atss_variant('led-atss-wide',
                      'LED-ATSS with the paper\'s LE widths'),
+    'led-atss-outputs':
+    led_atss_variant('led-atss-outputs',
+                     'LED-ATSS, its LE reading ATSS\'s output maps'),
 })
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
-                    ('led-atss-wide', 'atss')]
+                    ('led-atss-wide', 'atss'), ('led-atss-outputs', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

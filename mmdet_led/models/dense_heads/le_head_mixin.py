@@ -83,8 +83,9 @@ class LEHeadMixin:
     they carry no more information, their width grows with classes x
     priors (720 channels in COCO RetinaNet) and FCOS's regression map
     changes scale between training and inference. Without
-    ``le_feature_layers`` (SSD, where every level has its own convs) the
-    host's cls/reg output maps feed LE, as in the LED paper.
+    ``le_feature_layers`` (SSD, where every level has its own convs), or
+    with ``le_on_outputs=True``, the host's cls/reg output maps feed LE, as
+    in the LED paper.
 
     **Training** depends on ``phase`` (set by ``LEDPhaseHook``):
     ``'det'``: the host's own losses, ``loss_bbox`` times ``alpha`` (the LE
@@ -129,6 +130,10 @@ class LEHeadMixin:
         beta (float): Weight of the LE loss in the joint phase.
             Defaults to 1/3.
         phase (str): Training phase, 'det', 'le' or 'joint'.
+        le_on_outputs (bool): Feed the RF branches the host's cls/reg
+            output maps (class logits, box deltas), as the LED paper does,
+            even where ``le_feature_layers`` names tower layers. Defaults to
+            False.
         **kwargs: Arguments of the host head.
     """
 
@@ -150,9 +155,12 @@ class LEHeadMixin:
                  alpha: float = 1.0,
                  beta: float = 1 / 3,
                  phase: str = 'joint',
+                 le_on_outputs: bool = False,
                  **kwargs) -> None:
         # the host's __init__ calls _init_layers, which builds the LE module
         self.le_module_cfg = copy.deepcopy(le_module)
+        if le_on_outputs:
+            self.le_feature_layers = None
         super().__init__(*args, **kwargs)
         self.loss_le_coarse = MODELS.build(loss_le_coarse)
         self.loss_le_fine = MODELS.build(loss_le_fine)
@@ -197,10 +205,15 @@ class LEHeadMixin:
         """Channels and priors per location the LE module is built for."""
         priors = self.num_base_priors
         if self.le_feature_layers is None:
+            # per level (a list of priors, SSD) or shared (an int)
+            per_level = isinstance(priors, Sequence)
             return dict(
                 in_channels=self.in_channels,
-                cls_channels=[a * self.cls_out_channels for a in priors],
-                reg_channels=[a * 4 for a in priors],
+                cls_channels=([a * self.cls_out_channels for a in priors]
+                              if per_level else
+                              priors * self.cls_out_channels),
+                reg_channels=[a * 4 for a in priors] if per_level else
+                priors * 4,
                 num_base_priors=priors)
         cls_layer, reg_layer = (getattr(self, name)
                                 for name in self.le_feature_layers)
