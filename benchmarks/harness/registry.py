@@ -274,6 +274,8 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #: - ``led-atss-outputs``: is it what the LE reads? Its RF branches read
 #:   ATSS's class logits and box deltas, as the paper's and SSD's LE do,
 #:   where LE orders one object's candidates better than the class score.
+#: - ``led-atss-perlevel``: is it the LE convs shared across the five
+#:   levels? One set per level, as SSD's LE has.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -300,10 +302,14 @@ ATSS_RUNS = with_val_twins({
     'led-atss-outputs':
     led_atss_variant('led-atss-outputs',
                      'LED-ATSS, its LE reading ATSS\'s output maps'),
+    'led-atss-perlevel':
+    led_atss_variant('led-atss-perlevel',
+                     'LED-ATSS with LE convs of its own on every level'),
 })
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
-                    ('led-atss-wide', 'atss'), ('led-atss-outputs', 'atss')]
+                    ('led-atss-wide', 'atss'), ('led-atss-outputs', 'atss'),
+                    ('led-atss-perlevel', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

@@ -29,7 +29,7 @@ TEST_CFG = dict(
     nms=dict(type='nms', iou_threshold=0.5),
     max_per_img=50)
 LE_KEYS = ('le_module', 'loss_le_coarse', 'loss_le_fine', 'alpha', 'beta',
-           'phase')
+           'phase', 'le_on_outputs', 'le_per_level')
 LE_LOSSES = {f'loss_le_{q}_{p}' for q in ('iou', 'iod', 'iog')
              for p in ('coarse', 'fine')}
 
@@ -197,6 +197,43 @@ def test_le_gradients_reach_both_towers_in_joint(kind):
         grad = tower[-1].conv.weight.grad
         assert grad is not None and grad.abs().sum() > 0
     assert all(p.grad is not None for p in led.le_module.parameters())
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_le_on_outputs_reads_the_host_output_maps(kind):
+    """``le_on_outputs=True``: the LE's RF branches get the host's class
+    and box maps of every level (the tensors the host returns), and the LE
+    loss reaches the host's final convs, whose inputs feed LE otherwise."""
+    (led, _), _ = build_pair(kind, le_on_outputs=True)
+    seen = []
+    led.le_module.register_forward_pre_hook(
+        lambda _, args: seen.append(args))
+    led.phase = 'joint'
+    outs = led(feats())
+    (_, cls_maps, reg_maps), = seen
+    for got, host in zip((cls_maps, reg_maps), outs[:2]):
+        assert len(got) == len(host) == 2
+        assert all(g is h for g, h in zip(got, host))
+    total(led.loss(feats(), samples()), LE_LOSSES).backward()
+    for name in type(led).le_feature_layers:
+        assert getattr(led, name).weight.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_le_per_level_gives_every_level_its_own_le_convs(kind):
+    """``le_per_level=True``: one set of LE convs per level (two here);
+    changing the second level's prediction conv changes that level's LE
+    maps only."""
+    (led, _), _ = build_pair(kind, le_per_level=True)
+    assert not led.le_module.shared_levels
+    assert len(led.le_module.pred_convs) == 2
+    led.eval()
+    with torch.no_grad():
+        before = led(feats())[-1]
+        led.le_module.pred_convs[1].bias.add_(1.0)
+        after = led(feats())[-1]
+    assert torch.equal(before[0], after[0])
+    assert torch.allclose(after[1], before[1] + 1.0, atol=1e-5)
 
 
 @pytest.mark.parametrize('kind', KINDS)

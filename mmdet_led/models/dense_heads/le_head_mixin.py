@@ -134,6 +134,8 @@ class LEHeadMixin:
             output maps (class logits, box deltas), as the LED paper does,
             even where ``le_feature_layers`` names tower layers. Defaults to
             False.
+        le_per_level (bool): One set of LE convs per level even where the
+            host shares its towers across levels. Defaults to False.
         **kwargs: Arguments of the host head.
     """
 
@@ -156,11 +158,13 @@ class LEHeadMixin:
                  beta: float = 1 / 3,
                  phase: str = 'joint',
                  le_on_outputs: bool = False,
+                 le_per_level: bool = False,
                  **kwargs) -> None:
         # the host's __init__ calls _init_layers, which builds the LE module
         self.le_module_cfg = copy.deepcopy(le_module)
         if le_on_outputs:
             self.le_feature_layers = None
+        self.le_per_level = le_per_level
         super().__init__(*args, **kwargs)
         self.loss_le_coarse = MODELS.build(loss_le_coarse)
         self.loss_le_fine = MODELS.build(loss_le_fine)
@@ -202,26 +206,26 @@ class LEHeadMixin:
         return copy.deepcopy(cfg or dict(type='LocQualitySampler'))
 
     def _le_module_inputs(self) -> dict:
-        """Channels and priors per location the LE module is built for."""
+        """Channels and priors per location the LE module is built for:
+        lists (one set of LE convs per level) on a head with per-level
+        layers (SSD) or with ``le_per_level``, ints (shared) otherwise."""
         priors = self.num_base_priors
-        if self.le_feature_layers is None:
-            # per level (a list of priors, SSD) or shared (an int)
-            per_level = isinstance(priors, Sequence)
-            return dict(
-                in_channels=self.in_channels,
-                cls_channels=([a * self.cls_out_channels for a in priors]
-                              if per_level else
-                              priors * self.cls_out_channels),
-                reg_channels=[a * 4 for a in priors] if per_level else
-                priors * 4,
-                num_base_priors=priors)
-        cls_layer, reg_layer = (getattr(self, name)
-                                for name in self.le_feature_layers)
-        return dict(
-            in_channels=self.in_channels,
-            cls_channels=cls_layer.in_channels,
-            reg_channels=reg_layer.in_channels,
-            num_base_priors=priors)
+        if self.le_per_level and isinstance(priors, int):
+            priors = [priors] * self.prior_generator.num_levels
+        per_level = not isinstance(priors, int)
+        levels = priors if per_level else [priors]
+        if self.le_feature_layers is None:  # output maps
+            cls = [a * self.cls_out_channels for a in levels]
+            reg = [a * 4 for a in levels]
+        else:  # tower features, as wide whatever the priors
+            cls, reg = ([getattr(self, name).in_channels] * len(levels)
+                        for name in self.le_feature_layers)
+        in_channels = self.in_channels
+        if isinstance(in_channels, int):
+            in_channels = [in_channels] * len(levels)
+        inputs = dict(in_channels=in_channels, cls_channels=cls,
+                      reg_channels=reg, num_base_priors=levels)
+        return inputs if per_level else {k: v[0] for k, v in inputs.items()}
 
     def _init_layers(self) -> None:
         """The host's layers, then the LE module."""
