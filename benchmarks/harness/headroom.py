@@ -8,8 +8,9 @@ own training images in ``train/``).
 """
 import json
 import os.path as osp
+from functools import partial
 from glob import glob
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import numpy as np
 from tabulate import tabulate
@@ -29,7 +30,11 @@ VAL_RUNS = (('led-atss-trainsplit_s0', 'LED-ATSS (1x1 LE prediction)'),
             ('led-atss-pred3-trainsplit_s0', 'led-atss-pred3 (3x3)'),
             ('led-atss-detach-trainsplit_s0', 'led-atss-detach'),
             ('led-atss-rank-trainsplit_s0', 'led-atss-rank (LERankingLoss)'),
-            ('led-atss-wide-trainsplit_s0', 'led-atss-wide (paper widths)'))
+            ('led-atss-wide-trainsplit_s0', 'led-atss-wide (paper widths)'),
+            ('led-atss-outputs-trainsplit_s0',
+             'led-atss-outputs (output maps)'),
+            ('led-atss-perlevel-trainsplit_s0',
+             'led-atss-perlevel (LE per level)'))
 
 
 def load(results: str = RESULTS) -> Dict[str, dict]:
@@ -49,52 +54,71 @@ def _values(run: dict, metric: str, rho: bool) -> list:
             ([obj[s]['spearman'] for s in SIGNALS] if rho else []))
 
 
-def _rows(runs: Dict[str, dict], metric: str, rho: bool) -> List[list]:
-    """Per host: each run (seed), then the seed mean where several."""
+def _spread(run: dict) -> list:
+    """Within one object: the true IoU's SD, the LE error's SD, and the
+    Spearman of conf_loc and of the class score."""
+    spread, obj = run['object_spread'], run['object_ranking']
+    return [spread['true_iou_sd'], spread['le_error_sd'],
+            obj['conf_loc']['spearman'], obj['conf_cls']['spearman']]
+
+
+def _rows(runs: Dict[str, dict], values: Callable[[dict], list]
+          ) -> List[list]:
+    """Per host: each run's (seed's) ``values``, then the seed mean where
+    several."""
     rows = []
     for prefix, label in HOSTS:
         names = sorted(n for n in runs if n.startswith(prefix)
                        and n[len(prefix):].startswith('s'))
-        values = [_values(runs[name], metric, rho) for name in names]
+        per_seed = [values(runs[name]) for name in names]
         rows += [[f'{label}, seed {name[len(prefix) + 1:]}'] + v
-                 for name, v in zip(names, values)]
-        if len(values) > 1:
-            rows.append([f'**{label}, mean of {len(values)}**'] +
-                        list(np.mean(values, 0).round(3)))
+                 for name, v in zip(names, per_seed)]
+        if len(per_seed) > 1:
+            rows.append([f'**{label}, mean of {len(per_seed)}**'] +
+                        list(np.mean(per_seed, 0).round(4)))
     return rows
 
 
-def _variant_rows(runs: Dict[str, dict]) -> List[list]:
-    """AP@[.5:.95] of every ranking and rho of each confidence, per variant
-    of :data:`VAL_RUNS` that ``runs`` holds."""
-    return [[label] + _values(runs[name], 'AP', True)
-            for name, label in VAL_RUNS if name in runs]
+def _variant_rows(runs: Dict[str, dict], values: Callable[[dict], list],
+                  suffix: str = '') -> List[list]:
+    """``values`` of each variant of :data:`VAL_RUNS` that ``runs`` holds."""
+    return [[label + suffix] + values(runs[name]) for name, label in VAL_RUNS
+            if name in runs]
 
 
 def headroom_tables(results: str = RESULTS) -> str:
     """The report's tables (markdown): AP@[.5:.95] of every ranking with
-    the within-object Spearman of each confidence, mAP@0.5, and LED-ATSS's
-    variants on val and on their training images."""
+    the within-object Spearman of each confidence, mAP@0.5, LED-ATSS's
+    variants on val and on their training images, and the within-object
+    spread of the true IoU and of LE's error."""
     runs = load(results)
+    val, train = (load(osp.join(results, split)) for split in ('val', 'train'))
     headers = ['run', 'cls', 'LE gaussian', 'LE product', 'true gaussian',
                'true product']
     with_rho = dict(
         headers=headers + ['rho cls', 'rho loc', 'rho final'],
         tablefmt='github',
         floatfmt=('', ) + ('.2f', ) * 5 + ('.3f', ) * 3)
+    ap_rho = partial(_values, metric='AP', rho=True)
     out = [
         '**AP@[.5:.95]** by ranking; rho: within-object Spearman of each '
         'confidence with the true IoU',
-        tabulate(_rows(runs, 'AP', True), **with_rho),
+        tabulate(_rows(runs, ap_rho), **with_rho),
         '**mAP@0.5** by ranking',
-        tabulate(_rows(runs, 'mAP50', False), headers=headers,
-                 tablefmt='github', floatfmt='.2f'),
+        tabulate(_rows(runs, partial(_values, metric='mAP50', rho=False)),
+                 headers=headers, tablefmt='github', floatfmt='.2f'),
         '**LED-ATSS variants on train -> val** (seed 0, val.txt): '
         'AP@[.5:.95] by ranking and rho',
-        tabulate(_variant_rows(load(osp.join(results, 'val'))), **with_rho),
+        tabulate(_variant_rows(val, ap_rho), **with_rho),
         '**The same models on their own training images** (train.txt)',
-        tabulate(_variant_rows(load(osp.join(results, 'train'))),
-                 **with_rho)
+        tabulate(_variant_rows(train, ap_rho), **with_rho),
+        '**Within one object**: standard deviation, among its candidates, '
+        'of the true IoU and of the LE\'s IoU error (predicted - true), '
+        'mean over objects; rho as above',
+        tabulate(_rows(runs, _spread) + _variant_rows(val, _spread, ', val'),
+                 headers=['run', 'SD true IoU', 'SD LE error', 'rho loc',
+                          'rho cls'],
+                 tablefmt='github', floatfmt=('', ) + ('.3f', ) * 4)
     ]
     return '\n\n'.join(out) + '\n'
 

@@ -5,7 +5,8 @@ import pytest
 
 from mmdet_led.evaluation.functional import (candidate_objects,
                                              image_object_rank_correlations,
-                                             object_rank_correlations)
+                                             object_rank_correlations,
+                                             object_spreads)
 
 GT_BBOXES = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
 GT_LABELS = np.array([0, 1])
@@ -98,3 +99,18 @@ def test_every_signal_of_one_image():
     assert image_object_rank_correlations(
         dict(good=np.zeros(4)), bboxes, labels, GT_BBOXES, GT_LABELS,
         min_candidates=4)['good'].size == 0
+
+
+def test_spread_of_the_true_iou_and_of_the_error_within_each_object():
+    # object 0: IoU 0.5, 0.9, 0.7 (mean 0.7): SD sqrt(0.08 / 3); errors
+    # 0.1, -0.1, 0: SD sqrt(0.02 / 3); object 1: too few; -1: nobody's
+    pred = [0.6, 0.8, 0.7, 0.5, 0.5, 0.3]
+    true_iou = [0.5, 0.9, 0.7, 0.6, 0.8, 0.1]
+    objects = [0, 0, 0, 1, 1, -1]
+    spread = object_spreads(pred, true_iou, objects, min_candidates=3)
+    np.testing.assert_allclose(spread, [[(0.08 / 3)**0.5, (0.02 / 3)**0.5]],
+                               atol=1e-12)
+    # object 1: IoU 0.6, 0.8: SD 0.1; errors -0.1, -0.3: SD 0.1
+    spread = object_spreads(pred, true_iou, objects, min_candidates=2)
+    np.testing.assert_allclose(spread[1], [0.1, 0.1], atol=1e-12)
+    assert object_spreads(pred, true_iou, objects).shape == (0, 2)

@@ -50,6 +50,9 @@ def test_tables_and_json(voc_root, tmp_path):
     assert set(result['object_ranking']) == {'conf_cls', 'conf_loc',
                                              'conf_final'}
     assert 'within-object Spearman' in out
+    spread = result['object_spread']
+    assert set(spread) == {'true_iou_sd', 'le_error_sd', 'objects'}
+    assert 'within-object SD of the true IoU' in out
 
 
 def test_refuses_a_head_without_le(voc_root, tmp_path):

@@ -7,7 +7,8 @@ confidence alone, by the LE's estimates (the config's ``score_mode`` and
 estimates (``rescore_with_true_quality``): the AP a perfect LE would reach
 with the same scoring. A second table says how well each confidence ranks
 the pre-NMS candidates of one object (mean within-object Spearman with the
-true IoU), the ranking NMS acts on. Runs on the CPU.
+true IoU), the ranking NMS acts on, and how much the true IoU and the LE's
+error vary among one object's candidates. Runs on the CPU.
 
     python tools/analysis_tools/loc_quality_headroom.py CONFIG CKPT \\
         [--split VOC2007/ImageSets/Main/val.txt] [--num 100] [--out h.json]
@@ -15,7 +16,7 @@ true IoU), the ranking NMS acts on. Runs on the CPU.
 import argparse
 import json
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import mmdet_led  # noqa: F401  (registers LED; stack patches first)
 
@@ -49,29 +50,37 @@ def voc_aps(results: list, raw: dict) -> Dict[str, float]:
 
 
 def object_ranking(head, raw: dict, test_cfg,
-                   min_candidates: int = 5) -> Dict[str, dict]:
+                   min_candidates: int = 5) -> Tuple[dict, dict]:
     """Per signal, the mean within-object Spearman of the top-100 pre-NMS
-    candidates (final confidence > 0.01) and how many objects it covers."""
+    candidates (final confidence > 0.01) and how many objects it covers;
+    and the mean within-object standard deviation of their true IoU and of
+    the LE's IoU error (:func:`object_spreads`)."""
     import numpy as np
 
-    from mmdet_led.evaluation.functional import \
-        image_object_rank_correlations
+    from mmdet_led.evaluation.functional import (
+        candidate_objects, object_rank_correlations, object_spreads)
     from mmdet_led.evaluation.raw_outputs import prenms_candidates
-    rhos = {s: [] for s in SIGNALS}
+    rhos, spreads = {s: [] for s in SIGNALS}, []
     for cand, ann in zip(prenms_candidates(head, raw, test_cfg), raw['anns']):
-        image = image_object_rank_correlations(
-            {s: cand[s] for s in SIGNALS}, cand['bboxes'], cand['labels'],
-            ann['bboxes'].numpy(), ann['labels'].numpy(),
-            min_candidates=min_candidates)
-        for s, rho in image.items():
-            rhos[s].append(rho)
-    out = {}
+        objects, iou = candidate_objects(cand['bboxes'], cand['labels'],
+                                         ann['bboxes'].numpy(),
+                                         ann['labels'].numpy())
+        for s in SIGNALS:
+            rhos[s].append(object_rank_correlations(cand[s], iou, objects,
+                                                    min_candidates))
+        spreads.append(object_spreads(cand['pred_iou'], iou, objects,
+                                      min_candidates))
+    ranking = {}
     for s, parts in rhos.items():
         rho = np.concatenate(parts)
-        out[s] = dict(
+        ranking[s] = dict(
             spearman=round(float(rho.mean()), 3) if rho.size else None,
             objects=int(rho.size))
-    return out
+    spread = np.concatenate(spreads)
+    means = (spread.mean(0).round(4).tolist() if len(spread) else
+             [None, None])
+    return ranking, dict(true_iou_sd=means[0], le_error_sd=means[1],
+                         objects=len(spread))
 
 
 def headroom(model, raw: dict) -> dict:
@@ -103,7 +112,8 @@ def headroom(model, raw: dict) -> dict:
         images=len(raw['metas']),
         test_cfg=cfg.to_dict(),
         aps=rows,
-        object_ranking=object_ranking(head, raw, cfg))
+        **dict(zip(('object_ranking', 'object_spread'),
+                   object_ranking(head, raw, cfg))))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -132,6 +142,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                     for s, v in result['object_ranking'].items()],
                    headers=['confidence', 'Spearman', 'objects'],
                    tablefmt='github', floatfmt='.3f'))
+    spread = result['object_spread']
+    print(f"\nwithin-object SD of the true IoU {spread['true_iou_sd']}, "
+          f"of LE's IoU error {spread['le_error_sd']} "
+          f"({spread['objects']} objects)")
     if args.out:
         with open(args.out, 'w') as fh:
             json.dump(result, fh, indent=1)

@@ -9,7 +9,7 @@ from .kitti_eval import (KITTI_DIFFICULTIES, KITTI_MIN_OVERLAP,
                          kitti_eval_2d)
 from .laece import greedy_tp_ious, image_tp_ious, laece
 from .object_ranking import (candidate_objects, image_object_rank_correlations,
-                             object_rank_correlations)
+                             object_rank_correlations, object_spreads)
 from .seed_power import (paired_t_power, sd_upper_bound,
                          seeds_for_half_width, seeds_for_power, t_half_width)
 from .voc_bootstrap import (COCO_IOU_THRS, ClassMatches, VOCMatches,
@@ -32,5 +32,5 @@ __all__ = [
     'sd_upper_bound', 'seeds_for_half_width', 'seeds_for_power',
     't_half_width', 'greedy_tp_ious', 'image_tp_ious', 'laece',
     'candidate_objects', 'image_object_rank_correlations',
-    'object_rank_correlations'
+    'object_rank_correlations', 'object_spreads'
 ]

@@ -10,7 +10,7 @@ within each object's candidates measures the ranking NMS acts on.
 Pure numpy (``mmdet``'s ``bbox_overlaps``, ``scipy.stats`` through
 :func:`~.calibration.spearman`), on one image's pre-NMS candidates.
 """
-from typing import Dict, Tuple
+from typing import Dict, Iterator, Tuple
 
 import numpy as np
 from mmdet.evaluation.functional import bbox_overlaps
@@ -53,6 +53,17 @@ def candidate_objects(bboxes: np.ndarray,
     return np.where(owned, objects, -1), np.where(owned, best, 0.0)
 
 
+def object_members(objects: np.ndarray,
+                   min_candidates: int = 5) -> Iterator[np.ndarray]:
+    """Bool masks of the candidates of each object (``objects >= 0``) that
+    has at least ``min_candidates``, in object order."""
+    objects = np.asarray(objects)
+    for g in np.unique(objects[objects >= 0]):
+        mine = objects == g
+        if mine.sum() >= min_candidates:
+            yield mine
+
+
 def object_rank_correlations(signal: np.ndarray,
                              true_iou: np.ndarray,
                              objects: np.ndarray,
@@ -78,15 +89,35 @@ def object_rank_correlations(signal: np.ndarray,
     signal, true_iou = np.asarray(signal), np.asarray(true_iou)
     finite = np.isfinite(signal) & np.isfinite(true_iou)
     objects = np.where(finite, np.asarray(objects), -1)
-    out = []
-    for g in np.unique(objects[objects >= 0]):
-        mine = objects == g
-        if mine.sum() < min_candidates:
-            continue
-        rho = spearman(signal[mine], true_iou[mine])
-        if rho is not None:
-            out.append(rho)
-    return np.asarray(out, dtype=np.float64)
+    rhos = (spearman(signal[mine], true_iou[mine])
+            for mine in object_members(objects, min_candidates))
+    return np.asarray([r for r in rhos if r is not None], dtype=np.float64)
+
+
+def object_spreads(pred_iou: np.ndarray,
+                   true_iou: np.ndarray,
+                   objects: np.ndarray,
+                   min_candidates: int = 5) -> np.ndarray:
+    """Per object, the standard deviation among its candidates of the true
+    IoU and of an estimate's error (``pred_iou - true_iou``).
+
+    An estimate can order one object's candidates only where its error
+    varies less among them than their IoU does, however well it tracks the
+    IoU over all candidates.
+
+    Args:
+        pred_iou (np.ndarray): (K, ) estimated IoU.
+        true_iou, objects, min_candidates: See
+            :func:`object_rank_correlations`.
+
+    Returns:
+        np.ndarray: (M, 2) per object with enough candidates: the true
+        IoU's standard deviation, the error's (population, ``ddof=0``).
+    """
+    pred_iou, true_iou = np.asarray(pred_iou), np.asarray(true_iou)
+    return np.asarray([[true_iou[m].std(), (pred_iou[m] - true_iou[m]).std()]
+                       for m in object_members(objects, min_candidates)],
+                      dtype=np.float64).reshape(-1, 2)
 
 
 def image_object_rank_correlations(
