@@ -274,8 +274,9 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #: - ``led-atss-outputs``: is it what the LE reads? Its RF branches read
 #:   ATSS's class logits and box deltas, as the paper's and SSD's LE do,
 #:   where LE orders one object's candidates better than the class score.
+#:   12.33.
 #: - ``led-atss-perlevel``: is it the LE convs shared across the five
-#:   levels? One set per level, as SSD's LE has.
+#:   levels? One set per level, as SSD's LE has. 12.35.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -341,7 +342,10 @@ COMPARISONS = {
         'LE prediction conv instead of the slim heads\' 1x1; '
         '`led-atss-rank` adds a ranking loss of conf_loc among each '
         'object\'s priors (`LERankingLoss`); `led-atss-wide` has the '
-        'paper\'s LE widths; they ran on '
+        'paper\'s LE widths; `led-atss-outputs` feeds the LE ATSS\'s '
+        'output maps (class logits, box deltas) instead of its towers\' '
+        'last features, as the paper does; `led-atss-perlevel` gives every '
+        'level LE convs of its own; they ran on '
         'train -> val only, their rule for a test run '
         '(`benchmarks/harness/registry.py`) not met'),
 }
