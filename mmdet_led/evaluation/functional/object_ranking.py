@@ -101,9 +101,12 @@ def object_spreads(pred_iou: np.ndarray,
     """Per object, the standard deviation among its candidates of the true
     IoU and of an estimate's error (``pred_iou - true_iou``).
 
-    An estimate can order one object's candidates only where its error
-    varies less among them than their IoU does, however well it tracks the
-    IoU over all candidates.
+    How far an estimate of the IoU is off among one object's candidates,
+    against how much their IoU differs. Were the error independent of the
+    IoU, their within-object correlation would be
+    ``sd_iou / sqrt(sd_iou**2 + sd_err**2)`` (0.71 for equal spreads); a
+    lower one says the error leans against the IoU (the object's candidates
+    get estimates that vary, but not with their IoU).
 
     Args:
         pred_iou (np.ndarray): (K, ) estimated IoU.
