@@ -277,6 +277,10 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #:   12.33.
 #: - ``led-atss-perlevel``: is it the LE convs shared across the five
 #:   levels? One set per level, as SSD's LE has. 12.35.
+#: - ``led-atss-boxfeat``: is it that LE sees where each anchor sits but not
+#:   where its box landed? Its regression branch reads the reg tower's
+#:   features at the predicted box's corners, edge midpoints and centre
+#:   (``le_box_features``; IoU-Net and VarifocalNet read box features too).
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -306,11 +310,15 @@ ATSS_RUNS = with_val_twins({
     'led-atss-perlevel':
     led_atss_variant('led-atss-perlevel',
                      'LED-ATSS with LE convs of its own on every level'),
+    'led-atss-boxfeat':
+    led_atss_variant('led-atss-boxfeat',
+                     'LED-ATSS, its LE reading features at the predicted box'),
 })
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
                     ('led-atss-wide', 'atss'), ('led-atss-outputs', 'atss'),
-                    ('led-atss-perlevel', 'atss')]
+                    ('led-atss-perlevel', 'atss'),
+                    ('led-atss-boxfeat', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

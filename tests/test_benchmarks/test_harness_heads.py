@@ -72,7 +72,8 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
                        comparisons=ATSS_COMPARISONS)
     leds = [
         'led-atss', 'led-atss-detach', 'led-atss-pred3', 'led-atss-rank',
-        'led-atss-wide', 'led-atss-outputs', 'led-atss-perlevel'
+        'led-atss-wide', 'led-atss-outputs', 'led-atss-perlevel',
+        'led-atss-boxfeat'
     ]
     assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]

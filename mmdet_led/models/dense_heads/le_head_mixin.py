@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
                                         loc_quality_targets)
+from ..utils.box_sampling import NUM_BOX_POINTS, box_point_features
 from ..utils.le_scoring import combine_scores, keep_above, loc_confidence
 
 PHASES = ('det', 'le', 'joint')
@@ -136,6 +137,12 @@ class LEHeadMixin:
             False.
         le_per_level (bool): One set of LE convs per level even where the
             host shares its towers across levels. Defaults to False.
+        le_box_features (bool): The RF regression branch reads its input
+            sampled at the corners, edge midpoints and centre of each
+            location's predicted box (detached) instead of at the location
+            (:func:`~mmdet_led.models.utils.box_point_features`), so that
+            LE sees where the box landed. One prior per location only.
+            Defaults to False.
         **kwargs: Arguments of the host head.
     """
 
@@ -159,13 +166,18 @@ class LEHeadMixin:
                  phase: str = 'joint',
                  le_on_outputs: bool = False,
                  le_per_level: bool = False,
+                 le_box_features: bool = False,
                  **kwargs) -> None:
         # the host's __init__ calls _init_layers, which builds the LE module
         self.le_module_cfg = copy.deepcopy(le_module)
         if le_on_outputs:
             self.le_feature_layers = None
         self.le_per_level = le_per_level
+        self.le_box_features = le_box_features
         super().__init__(*args, **kwargs)
+        if le_box_features and self.num_base_priors != 1:
+            raise ValueError('le_box_features needs one prior per location, '
+                             f'the head has {self.num_base_priors}')
         self.loss_le_coarse = MODELS.build(loss_le_coarse)
         self.loss_le_fine = MODELS.build(loss_le_fine)
         self.loss_le_rank = (MODELS.build(loss_le_rank)
@@ -220,6 +232,8 @@ class LEHeadMixin:
         else:  # tower features, as wide whatever the priors
             cls, reg = ([getattr(self, name).in_channels] * len(levels)
                         for name in self.le_feature_layers)
+        if self.le_box_features:
+            reg = [NUM_BOX_POINTS * r for r in reg]
         in_channels = self.in_channels
         if isinstance(in_channels, int):
             in_channels = [in_channels] * len(levels)
@@ -272,7 +286,30 @@ class LEHeadMixin:
             layers = [getattr(self, name) for name in self.le_feature_layers]
             with recorded_inputs(layers) as (cls_feats, reg_feats):
                 outs = super().forward(x)
+        if self.le_box_features:
+            reg_feats = self.le_box_point_features(reg_feats, outs[1])
         return tuple(outs) + (self.le_module(x, cls_feats, reg_feats), )
+
+    def le_box_point_features(self, feats: Sequence[Tensor],
+                              bbox_preds: Sequence[Tensor]) -> List[Tensor]:
+        """Each level's ``feats`` sampled at the box points of its
+        locations' predicted boxes (decoded as at inference, detached)."""
+        bbox_preds = self.le_decodable_bbox_preds(
+            [b.detach() for b in bbox_preds])
+        priors = self.prior_generator.grid_priors(
+            [b.shape[-2:] for b in bbox_preds], device=bbox_preds[0].device)
+        out = []
+        for feat, pred, prior, stride in zip(feats, bbox_preds, priors,
+                                             self.prior_generator.strides):
+            deltas = pred.permute(0, 2, 3, 1).flatten(1, 2)
+            boxes = self.bbox_coder.decode(
+                prior[None].expand(len(pred), -1, -1), deltas)
+            first = prior[0]
+            origin = (first[:2] + first[2:]) / 2 if len(first) == 4 else \
+                first[:2]
+            out.append(box_point_features(feat, boxes, tuple(stride),
+                                          tuple(origin.tolist())))
+        return out
 
     def loss(self, x: Tuple[Tensor],
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
