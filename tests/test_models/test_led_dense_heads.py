@@ -29,7 +29,7 @@ TEST_CFG = dict(
     nms=dict(type='nms', iou_threshold=0.5),
     max_per_img=50)
 LE_KEYS = ('le_module', 'loss_le_coarse', 'loss_le_fine', 'alpha', 'beta',
-           'phase', 'le_on_outputs', 'le_per_level')
+           'phase', 'le_on_outputs', 'le_per_level', 'le_box_features')
 LE_LOSSES = {f'loss_le_{q}_{p}' for q in ('iou', 'iod', 'iog')
              for p in ('coarse', 'fine')}
 
@@ -234,6 +234,40 @@ def test_le_per_level_gives_every_level_its_own_le_convs(kind):
         after = led(feats())[-1]
     assert torch.equal(before[0], after[0])
     assert torch.allclose(after[1], before[1] + 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize('kind', ['fcos', 'fcos_norm', 'atss'])
+def test_le_box_features_read_at_the_predicted_box(kind):
+    """``le_box_features=True``: the LE regression branch gets the reg
+    tower's last features at 9 points of each location's box. With the
+    regression conv zeroed every box is centred on its location (ATSS: its
+    anchor; FCOS: 1 px each way, exp(0); with ``norm_on_bbox``: the point
+    itself): the centre point reads the location's own features, and with
+    ``norm_on_bbox`` so does every point."""
+    (led, _), _ = build_pair(kind, le_box_features=True)
+    reg_layer = getattr(led, type(led).le_feature_layers[1])
+    torch.nn.init.zeros_(reg_layer.weight)
+    torch.nn.init.zeros_(reg_layer.bias)
+    seen, towers = [], []
+    led.le_module.register_forward_pre_hook(
+        lambda _, args: seen.append(args))
+    reg_layer.register_forward_pre_hook(lambda _, args: towers.append(args))
+    led.eval()
+    with torch.no_grad():
+        led(feats())
+    (_, _, reg_maps), = seen
+    for sampled, tower in zip(reg_maps, towers):
+        tower = tower[0]
+        points = sampled.unflatten(1, (9, tower.shape[1]))
+        torch.testing.assert_close(points[:, 4], tower)
+        if kind == 'fcos_norm':
+            torch.testing.assert_close(points,
+                                       tower[:, None].expand_as(points))
+
+
+def test_le_box_features_need_one_prior_per_location():
+    with pytest.raises(ValueError, match='one prior per location'):
+        build_pair('retina', le_box_features=True)
 
 
 @pytest.mark.parametrize('kind', KINDS)
