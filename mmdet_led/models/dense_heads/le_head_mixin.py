@@ -1,9 +1,7 @@
 """Loc-quality estimation (LE) for any MMDetection dense head, as a mixin."""
 import copy
 import warnings
-from contextlib import contextmanager
-from typing import (Dict, Iterator, List, Optional, Sequence, Tuple,
-                    Union)
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.models.utils import filter_scores_and_topk, unpack_gt_instances
@@ -14,49 +12,17 @@ from mmdet.utils import ConfigType, InstanceList
 from mmengine.config import ConfigDict
 from mmengine.model import initialize
 from mmengine.structures import InstanceData
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
                                         loc_quality_targets)
 from ..utils.box_sampling import NUM_BOX_POINTS, box_point_features
 from ..utils.le_scoring import combine_scores, keep_above, loc_confidence
+from ..utils.module_hooks import detached_child, recorded_inputs
 
 PHASES = ('det', 'le', 'joint')
 #: What the LE ranking does with the host's own score factor (centerness).
 CENTERNESS_MODES = ('combine', 'replace')
-
-
-@contextmanager
-def detached_child(module: nn.Module, name: str) -> Iterator[nn.Module]:
-    """Take the child ``name`` out of ``module`` for the ``with`` block and
-    put it back at its place, so that module order (and ``state_dict`` key
-    order) stays as it was."""
-    names = list(module._modules)
-    child = module._modules.pop(name)
-    try:
-        yield child
-    finally:
-        module._modules[name] = child
-        for later in names[names.index(name) + 1:]:
-            module._modules[later] = module._modules.pop(later)
-
-
-@contextmanager
-def recorded_inputs(
-        modules: Sequence[nn.Module]) -> Iterator[List[List[Tensor]]]:
-    """Record, for each module, the input of each of its calls in the
-    ``with`` block (forward pre-hooks, removed on exit)."""
-    records: List[List[Tensor]] = [[] for _ in modules]
-    handles = [
-        m.register_forward_pre_hook(
-            lambda _, args, record=record: record.append(args[0]))
-        for m, record in zip(modules, records)
-    ]
-    try:
-        yield records
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 class LEHeadMixin:
