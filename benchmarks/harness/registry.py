@@ -281,6 +281,10 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #:   where its box landed? Its regression branch reads the reg tower's
 #:   features at the predicted box's corners, edge midpoints and centre
 #:   (``le_box_features``; IoU-Net and VarifocalNet read box features too).
+#:   12.17.
+#: - ``led-atss-densefg``: is it the LE sampler, which trains on the
+#:   highest-loss few priors of each IoU range? Every prior of IoU >= 0.4
+#:   (the ranges one object's candidates come from) trains the LE.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -313,12 +317,15 @@ ATSS_RUNS = with_val_twins({
     'led-atss-boxfeat':
     led_atss_variant('led-atss-boxfeat',
                      'LED-ATSS, its LE reading features at the predicted box'),
+    'led-atss-densefg':
+    led_atss_variant('led-atss-densefg',
+                     'LED-ATSS, its LE trained on every prior of IoU >= 0.4'),
 })
 ATSS_COMPARISONS = [('led-atss', 'atss'), ('led-atss-detach', 'atss'),
                     ('led-atss-pred3', 'atss'), ('led-atss-rank', 'atss'),
                     ('led-atss-wide', 'atss'), ('led-atss-outputs', 'atss'),
                     ('led-atss-perlevel', 'atss'),
-                    ('led-atss-boxfeat', 'atss')]
+                    ('led-atss-boxfeat', 'atss'), ('led-atss-densefg', 'atss')]
 
 #: Per comparison registry: its differences, the folder under
 #: ``benchmarks/`` of its report (``results/`` and ``README.md``), the

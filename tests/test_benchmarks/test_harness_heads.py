@@ -73,7 +73,7 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     leds = [
         'led-atss', 'led-atss-detach', 'led-atss-pred3', 'led-atss-rank',
         'led-atss-wide', 'led-atss-outputs', 'led-atss-perlevel',
-        'led-atss-boxfeat'
+        'led-atss-boxfeat', 'led-atss-densefg'
     ]
     assert bench.compared_keys == ['atss'] + leds
     trains = [p for p in bench.parts if p.startswith('train/')]
