@@ -34,7 +34,11 @@ VAL_RUNS = (('led-atss-trainsplit_s0', 'LED-ATSS (1x1 LE prediction)'),
             ('led-atss-outputs-trainsplit_s0',
              'led-atss-outputs (output maps)'),
             ('led-atss-perlevel-trainsplit_s0',
-             'led-atss-perlevel (LE per level)'))
+             'led-atss-perlevel (LE per level)'),
+            ('led-atss-boxfeat-trainsplit_s0',
+             'led-atss-boxfeat (box features)'),
+            ('led-atss-densefg-trainsplit_s0',
+             'led-atss-densefg (all IoU >= 0.4)'))
 
 
 def load(results: str = RESULTS) -> Dict[str, dict]:

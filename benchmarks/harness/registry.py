@@ -284,7 +284,7 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #:   12.17.
 #: - ``led-atss-densefg``: is it the LE sampler, which trains on the
 #:   highest-loss few priors of each IoU range? Every prior of IoU >= 0.4
-#:   (the ranges one object's candidates come from) trains the LE.
+#:   (the ranges one object's candidates come from) trains the LE. 12.21.
 ATSS_RUNS = with_val_twins({
     'atss':
     HEADS_MODELS['atss'],
@@ -360,7 +360,10 @@ COMPARISONS = {
         'paper\'s LE widths; `led-atss-outputs` feeds the LE ATSS\'s '
         'output maps (class logits, box deltas) instead of its towers\' '
         'last features, as the paper does; `led-atss-perlevel` gives every '
-        'level LE convs of its own; they ran on '
+        'level LE convs of its own; `led-atss-boxfeat`\'s LE reads the '
+        'reg tower\'s features at 9 points of each predicted box; '
+        '`led-atss-densefg` trains the LE on every prior of IoU >= 0.4; '
+        'they ran on '
         'train -> val only, their rule for a test run '
         '(`benchmarks/harness/registry.py`) not met'),
 }
