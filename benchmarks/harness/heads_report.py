@@ -192,10 +192,20 @@ def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
         generated=now())
 
 
+def val_only_keys(bench: Any) -> List[str]:
+    """The compared models given no test seeds (``seeds=[]``): variants run
+    on train -> val only, left out of the test tables."""
+    return [k for k in bench.compared_keys
+            if bench.registry[k].get('seeds') == []]
+
+
 def accuracy_rows(results: Dict[str, dict], bench: Any) -> List[list]:
-    """Per model its seed mean (SD) of every metric, seeds and minutes."""
+    """Per model with test seeds its seed mean (SD) of every metric, seeds
+    and minutes."""
     rows = []
     for key in bench.compared_keys:
+        if key in val_only_keys(bench):
+            continue
         per = model_metrics(results, key, bench.seeds)
         cells = []
         count = 0
@@ -215,9 +225,12 @@ def accuracy_rows(results: Dict[str, dict], bench: Any) -> List[list]:
 
 
 def seed_rows(results: Dict[str, dict], bench: Any) -> List[list]:
-    """Per model and seed: every metric and the training minutes."""
+    """Per model with test seeds and seed: every metric and the training
+    minutes."""
     rows = []
     for key in bench.compared_keys:
+        if key in val_only_keys(bench):
+            continue
         for s in bench.seeds:
             ev = results.get(f'eval_{key}_s{s}')
             tr = results.get(f'train_{key}_s{s}') or {}
@@ -293,6 +306,7 @@ def write_heads_report(bench: Any) -> dict:
         heads=results.get('heads'),
         target_rows=[target_row(t) for t in summary['targets']],
         accuracy_rows=accuracy_rows(results, bench),
+        val_only=val_only_keys(bench),
         seed_rows=seed_rows(results, bench),
         difference_rows=difference_rows(results),
         calibration_rows=calibration_rows(results, bench),
