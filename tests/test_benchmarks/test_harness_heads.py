@@ -96,6 +96,11 @@ def test_atss_comparison_is_a_report_of_its_own(tmp_path):
     assert list(summary['latency']) == ['led-atss']
     text = (tmp_path / 'README.md').read_text()
     assert text.startswith('# LE on FPN heads: LED-ATSS against ATSS (')
+    # the variants leave the test tables for one line naming them
+    assert '| led-atss | 0/2 |' in text
+    assert not any(f'| {k} |' in text for k in leds[1:])
+    assert 'Run on train -> val only, no test seeds' in text
+    assert ', '.join(f'`{k}`' for k in leds[1:]) in text
     assert '`python tools/benchmark.py --registry heads-atss`' in text
     assert COMPARISONS['heads-atss']['about'] in text
     # the command line's defaults: its folder, the heads' work dirs
