@@ -59,11 +59,13 @@ def _values(run: dict, metric: str, rho: bool) -> list:
 
 
 def _spread(run: dict) -> list:
-    """Within one object: the true IoU's SD, the LE error's SD, and the
-    Spearman of conf_loc and of the class score."""
+    """Within one object: the SDs of the true IoU, of the LE's IoU
+    estimate and of its error; the Spearman of that estimate, of conf_loc
+    and of the class score."""
     spread, obj = run['object_spread'], run['object_ranking']
-    return [spread['true_iou_sd'], spread['le_error_sd'],
-            obj['conf_loc']['spearman'], obj['conf_cls']['spearman']]
+    return [spread[k] for k in ('true_iou_sd', 'pred_iou_sd', 'le_error_sd')
+            ] + [obj[s]['spearman'] for s in ('pred_iou', 'conf_loc',
+                                              'conf_cls')]
 
 
 def _rows(runs: Dict[str, dict], values: Callable[[dict], list]
@@ -117,12 +119,14 @@ def headroom_tables(results: str = RESULTS) -> str:
         '**The same models on their own training images** (train.txt)',
         tabulate(_variant_rows(train, ap_rho), **with_rho),
         '**Within one object**: standard deviation, among its candidates, '
-        'of the true IoU and of the LE\'s IoU error (predicted - true), '
-        'mean over objects; rho as above',
+        'of the true IoU, of the LE\'s IoU estimate and of its error '
+        '(estimate - true), mean over objects; rho as above, of the IoU '
+        'estimate too',
         tabulate(_rows(runs, _spread) + _variant_rows(val, _spread, ', val'),
-                 headers=['run', 'SD true IoU', 'SD LE error', 'rho loc',
+                 headers=['run', 'SD true IoU', 'SD IoU estimate',
+                          'SD error', 'rho IoU estimate', 'rho loc',
                           'rho cls'],
-                 tablefmt='github', floatfmt=('', ) + ('.3f', ) * 4)
+                 tablefmt='github', floatfmt=('', ) + ('.3f', ) * 6)
     ]
     return '\n\n'.join(out) + '\n'
 

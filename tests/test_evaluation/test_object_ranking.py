@@ -102,15 +102,21 @@ def test_every_signal_of_one_image():
 
 
 def test_spread_of_the_true_iou_and_of_the_error_within_each_object():
-    # object 0: IoU 0.5, 0.9, 0.7 (mean 0.7): SD sqrt(0.08 / 3); errors
-    # 0.1, -0.1, 0: SD sqrt(0.02 / 3); object 1: too few; -1: nobody's
-    pred = [0.6, 0.8, 0.7, 0.5, 0.5, 0.3]
-    true_iou = [0.5, 0.9, 0.7, 0.6, 0.8, 0.1]
-    objects = [0, 0, 0, 1, 1, -1]
+    # object 0: IoU 0.5, 0.9, 0.7 (mean 0.7): SD sqrt(0.08 / 3); estimates
+    # 0.6, 0.8, 0.7: SD sqrt(0.02 / 3); errors 0.1, -0.1, 0: the same;
+    # object 1: too few; -1: nobody's; a NaN estimate leaves its candidate
+    # out (object 2 then has too few)
+    pred = [0.6, 0.8, 0.7, 0.5, 0.5, 0.3, np.nan, 0.2, 0.3]
+    true_iou = [0.5, 0.9, 0.7, 0.6, 0.8, 0.1, 0.5, 0.6, 0.7]
+    objects = [0, 0, 0, 1, 1, -1, 2, 2, 2]
     spread = object_spreads(pred, true_iou, objects, min_candidates=3)
-    np.testing.assert_allclose(spread, [[(0.08 / 3)**0.5, (0.02 / 3)**0.5]],
-                               atol=1e-12)
-    # object 1: IoU 0.6, 0.8: SD 0.1; errors -0.1, -0.3: SD 0.1
+    np.testing.assert_allclose(
+        spread, [[(0.08 / 3)**0.5, (0.02 / 3)**0.5, (0.02 / 3)**0.5]],
+        atol=1e-12)
+    # object 1: IoU 0.6, 0.8: SD 0.1; estimates equal: 0; errors -0.1,
+    # -0.3: SD 0.1; object 2 without its NaN: IoU 0.6, 0.7, estimates 0.2,
+    # 0.3, errors -0.4, -0.4
     spread = object_spreads(pred, true_iou, objects, min_candidates=2)
-    np.testing.assert_allclose(spread[1], [0.1, 0.1], atol=1e-12)
-    assert object_spreads(pred, true_iou, objects).shape == (0, 2)
+    np.testing.assert_allclose(spread[1:], [[0.1, 0, 0.1], [0.05, 0.05, 0]],
+                               atol=1e-12)
+    assert object_spreads(pred, true_iou, objects).shape == (0, 3)

@@ -48,10 +48,11 @@ def test_tables_and_json(voc_root, tmp_path):
         assert all(0 <= row[k] <= 100 for k in ('mAP50', 'AP70', 'AP'))
         assert f"| {row['ranking']}" in out
     assert set(result['object_ranking']) == {'conf_cls', 'conf_loc',
-                                             'conf_final'}
+                                             'conf_final', 'pred_iou'}
     assert 'within-object Spearman' in out
     spread = result['object_spread']
-    assert set(spread) == {'true_iou_sd', 'le_error_sd', 'objects'}
+    assert set(spread) == {'true_iou_sd', 'pred_iou_sd', 'le_error_sd',
+                           'objects'}
     assert 'within-object SD of the true IoU' in out
 
 

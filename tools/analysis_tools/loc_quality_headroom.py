@@ -51,21 +51,22 @@ def voc_aps(results: list, raw: dict) -> Dict[str, float]:
 
 def object_ranking(head, raw: dict, test_cfg,
                    min_candidates: int = 5) -> Tuple[dict, dict]:
-    """Per signal, the mean within-object Spearman of the top-100 pre-NMS
-    candidates (final confidence > 0.01) and how many objects it covers;
-    and the mean within-object standard deviation of their true IoU and of
-    the LE's IoU error (:func:`object_spreads`)."""
+    """Per signal (and the LE's IoU estimate ``pred_iou``), the mean
+    within-object Spearman of the top-100 pre-NMS candidates (final
+    confidence > 0.01) and how many objects it covers; and the mean
+    within-object standard deviation of their true IoU, of the LE's IoU
+    estimate and of its error (:func:`object_spreads`)."""
     import numpy as np
 
     from mmdet_led.evaluation.functional import (
         candidate_objects, object_rank_correlations, object_spreads)
     from mmdet_led.evaluation.raw_outputs import prenms_candidates
-    rhos, spreads = {s: [] for s in SIGNALS}, []
+    rhos, spreads = {s: [] for s in SIGNALS + ('pred_iou', )}, []
     for cand, ann in zip(prenms_candidates(head, raw, test_cfg), raw['anns']):
         objects, iou = candidate_objects(cand['bboxes'], cand['labels'],
                                          ann['bboxes'].numpy(),
                                          ann['labels'].numpy())
-        for s in SIGNALS:
+        for s in rhos:
             rhos[s].append(object_rank_correlations(cand[s], iou, objects,
                                                     min_candidates))
         spreads.append(object_spreads(cand['pred_iou'], iou, objects,
@@ -78,9 +79,9 @@ def object_ranking(head, raw: dict, test_cfg,
             objects=int(rho.size))
     spread = np.concatenate(spreads)
     means = (spread.mean(0).round(4).tolist() if len(spread) else
-             [None, None])
-    return ranking, dict(true_iou_sd=means[0], le_error_sd=means[1],
-                         objects=len(spread))
+             [None] * 3)
+    return ranking, dict(zip(('true_iou_sd', 'pred_iou_sd', 'le_error_sd'),
+                             means), objects=len(spread))
 
 
 def headroom(model, raw: dict) -> dict:
@@ -144,8 +145,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                    tablefmt='github', floatfmt='.3f'))
     spread = result['object_spread']
     print(f"\nwithin-object SD of the true IoU {spread['true_iou_sd']}, "
-          f"of LE's IoU error {spread['le_error_sd']} "
-          f"({spread['objects']} objects)")
+          f"of LE's IoU estimate {spread['pred_iou_sd']}, of its error "
+          f"{spread['le_error_sd']} ({spread['objects']} objects)")
     if args.out:
         with open(args.out, 'w') as fh:
             json.dump(result, fh, indent=1)

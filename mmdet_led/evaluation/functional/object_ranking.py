@@ -99,14 +99,15 @@ def object_spreads(pred_iou: np.ndarray,
                    objects: np.ndarray,
                    min_candidates: int = 5) -> np.ndarray:
     """Per object, the standard deviation among its candidates of the true
-    IoU and of an estimate's error (``pred_iou - true_iou``).
+    IoU, of an estimate of it and of the estimate's error
+    (``pred_iou - true_iou``).
 
-    How far an estimate of the IoU is off among one object's candidates,
-    against how much their IoU differs. Were the error independent of the
-    IoU, their within-object correlation would be
-    ``sd_iou / sqrt(sd_iou**2 + sd_err**2)`` (0.71 for equal spreads); a
-    lower one says the error leans against the IoU (the object's candidates
-    get estimates that vary, but not with their IoU).
+    How much an estimate of the IoU varies, and how far it is off, among
+    one object's candidates, against how much their IoU differs. Were the
+    error independent of the IoU, their within-object (Pearson)
+    correlation would be ``sd_iou / sqrt(sd_iou**2 + sd_err**2)``; with
+    ``sd_err >= sd_iou`` a lower one means the error leans against the IoU.
+    Candidates and objects as in :func:`object_rank_correlations`.
 
     Args:
         pred_iou (np.ndarray): (K, ) estimated IoU.
@@ -114,13 +115,17 @@ def object_spreads(pred_iou: np.ndarray,
             :func:`object_rank_correlations`.
 
     Returns:
-        np.ndarray: (M, 2) per object with enough candidates: the true
-        IoU's standard deviation, the error's (population, ``ddof=0``).
+        np.ndarray: (M, 3) per object with enough candidates: the standard
+        deviations (population, ``ddof=0``) of the true IoU, the estimate
+        and the error.
     """
     pred_iou, true_iou = np.asarray(pred_iou), np.asarray(true_iou)
-    return np.asarray([[true_iou[m].std(), (pred_iou[m] - true_iou[m]).std()]
-                       for m in object_members(objects, min_candidates)],
-                      dtype=np.float64).reshape(-1, 2)
+    finite = np.isfinite(pred_iou) & np.isfinite(true_iou)
+    objects = np.where(finite, np.asarray(objects), -1)
+    return np.asarray([[
+        true_iou[m].std(), pred_iou[m].std(), (pred_iou[m] - true_iou[m]).std()
+    ] for m in object_members(objects, min_candidates)],
+                      dtype=np.float64).reshape(-1, 3)
 
 
 def image_object_rank_correlations(
