@@ -199,21 +199,35 @@ def test_le_gradients_reach_both_towers_in_joint(kind):
     assert all(p.grad is not None for p in led.le_module.parameters())
 
 
+def le_inputs(led, training: bool) -> tuple:
+    """The LE module's inputs (x, cls maps, reg maps) in one forward."""
+    seen = []
+    handle = led.le_module.register_forward_pre_hook(
+        lambda _, args: seen.append(args))
+    led.train(training)
+    with torch.set_grad_enabled(training):
+        outs = led(feats())
+    handle.remove()
+    return seen[0], outs
+
+
 @pytest.mark.parametrize('kind', KINDS)
 def test_le_on_outputs_reads_the_host_output_maps(kind):
     """``le_on_outputs=True``: the LE's RF branches get the host's class
-    and box maps of every level (the tensors the host returns), and the LE
-    loss reaches the host's final convs, whose inputs feed LE otherwise."""
+    and box maps of every level (the tensors the host returns in training,
+    at the same scale at inference: FCOS's ``norm_on_bbox`` maps in
+    strides), and the LE loss reaches the host's final convs, whose inputs
+    feed LE otherwise."""
     (led, _), _ = build_pair(kind, le_on_outputs=True)
-    seen = []
-    led.le_module.register_forward_pre_hook(
-        lambda _, args: seen.append(args))
     led.phase = 'joint'
-    outs = led(feats())
-    (_, cls_maps, reg_maps), = seen
+    (_, cls_maps, reg_maps), outs = le_inputs(led, training=True)
     for got, host in zip((cls_maps, reg_maps), outs[:2]):
         assert len(got) == len(host) == 2
         assert all(g is h for g, h in zip(got, host))
+    (_, _, eval_reg_maps), _ = le_inputs(led, training=False)
+    for train_map, eval_map in zip(reg_maps, eval_reg_maps):
+        torch.testing.assert_close(eval_map, train_map.detach())
+    led.train()
     total(led.loss(feats(), samples()), LE_LOSSES).backward()
     for name in type(led).le_feature_layers:
         assert getattr(led, name).weight.grad.abs().sum() > 0, name
@@ -248,21 +262,36 @@ def test_le_box_features_read_at_the_predicted_box(kind):
     reg_layer = getattr(led, type(led).le_feature_layers[1])
     torch.nn.init.zeros_(reg_layer.weight)
     torch.nn.init.zeros_(reg_layer.bias)
-    seen, towers = [], []
-    led.le_module.register_forward_pre_hook(
-        lambda _, args: seen.append(args))
+    towers = []
     reg_layer.register_forward_pre_hook(lambda _, args: towers.append(args))
-    led.eval()
-    with torch.no_grad():
-        led(feats())
-    (_, _, reg_maps), = seen
-    for sampled, tower in zip(reg_maps, towers):
-        tower = tower[0]
+    (_, _, reg_maps), _ = le_inputs(led, training=False)
+    for sampled, (tower, ) in zip(reg_maps, towers):
         points = sampled.unflatten(1, (9, tower.shape[1]))
         torch.testing.assert_close(points[:, 4], tower)
         if kind == 'fcos_norm':
             torch.testing.assert_close(points,
                                        tower[:, None].expand_as(points))
+
+
+@pytest.mark.parametrize('training', [True, False])
+def test_le_box_features_top_left_corner_one_stride_away(training):
+    """FCOS with ``norm_on_bbox``, every distance one stride (the
+    regression conv's bias 1, its weights 0; scaled by the stride in
+    training by :meth:`le_decodable_bbox_preds`, in the forward outside):
+    each box's top-left corner is the location up and left of its own, and
+    zero padding on the first row and column."""
+    (led, _), _ = build_pair('fcos_norm', le_box_features=True)
+    torch.nn.init.zeros_(led.conv_reg.weight)
+    torch.nn.init.ones_(led.conv_reg.bias)
+    towers = []
+    led.conv_reg.register_forward_pre_hook(
+        lambda _, args: towers.append(args[0].detach()))
+    (_, _, reg_maps), _ = le_inputs(led, training)
+    for sampled, tower in zip(reg_maps, towers):
+        corner = sampled.detach().unflatten(1, (9, tower.shape[1]))[:, 0]
+        torch.testing.assert_close(corner[:, :, 1:, 1:],
+                                   tower[:, :, :-1, :-1])
+        assert not corner[:, :, 0].any() and not corner[:, :, :, 0].any()
 
 
 def test_le_box_features_need_one_prior_per_location():

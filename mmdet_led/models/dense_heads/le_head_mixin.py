@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
                                         loc_quality_targets)
-from ..utils.box_sampling import NUM_BOX_POINTS, box_point_features
+from ..utils.box_sampling import NUM_BOX_POINTS, decoded_box_point_features
 from ..utils.le_scoring import combine_scores, keep_above, loc_confidence
 from ..utils.module_hooks import detached_child, recorded_inputs
 
@@ -35,11 +35,12 @@ class LEHeadMixin:
 
     **Building.** The LE module is built right after the host's layers,
     from the host's channels and priors per location: per level when the
-    host has per-level layers (SSD), shared across levels when it has shared
-    conv towers (RetinaNet, FCOS, ATSS). Its random draws (construction and
-    ``init_weights``) come from a forked random stream, so an LED head and
-    its plain host built after the same seed hold the same host weights and
-    leave the global stream in the same state.
+    host has per-level layers (SSD) or with ``le_per_level``, shared across
+    levels when it has shared conv towers (RetinaNet, FCOS, ATSS). Its
+    random draws (construction and ``init_weights``) come from a forked
+    random stream, so an LED head and its plain host built after the same
+    seed hold the same host weights and leave the global stream in the same
+    state.
 
     **RF inputs.** ``le_feature_layers`` names the host's final
     classification and regression convs; the LE module's richer-feature
@@ -106,9 +107,9 @@ class LEHeadMixin:
         le_box_features (bool): The RF regression branch reads its input
             sampled at the corners, edge midpoints and centre of each
             location's predicted box (detached) instead of at the location
-            (:func:`~mmdet_led.models.utils.box_point_features`), so that
-            LE sees where the box landed. One prior per location only.
-            Defaults to False.
+            (:func:`~mmdet_led.models.utils.box_sampling.box_point_features`),
+            so that LE sees where the box landed. One prior per location
+            only. Defaults to False.
         **kwargs: Arguments of the host head.
     """
 
@@ -247,7 +248,8 @@ class LEHeadMixin:
             return tuple(super().forward(x)) + (None, )
         if self.le_feature_layers is None:
             outs = super().forward(x)
-            cls_feats, reg_feats = outs[0], outs[1]
+            cls_feats = outs[0]
+            reg_feats = self.le_training_scale_bbox_preds(outs[1])
         else:
             layers = [getattr(self, name) for name in self.le_feature_layers]
             with recorded_inputs(layers) as (cls_feats, reg_feats):
@@ -259,23 +261,12 @@ class LEHeadMixin:
     def le_box_point_features(self, feats: Sequence[Tensor],
                               bbox_preds: Sequence[Tensor]) -> List[Tensor]:
         """Each level's ``feats`` sampled at the box points of its
-        locations' predicted boxes (decoded as at inference, detached)."""
-        bbox_preds = self.le_decodable_bbox_preds(
-            [b.detach() for b in bbox_preds])
-        priors = self.prior_generator.grid_priors(
-            [b.shape[-2:] for b in bbox_preds], device=bbox_preds[0].device)
-        out = []
-        for feat, pred, prior, stride in zip(feats, bbox_preds, priors,
-                                             self.prior_generator.strides):
-            deltas = pred.permute(0, 2, 3, 1).flatten(1, 2)
-            boxes = self.bbox_coder.decode(
-                prior[None].expand(len(pred), -1, -1), deltas)
-            first = prior[0]
-            origin = (first[:2] + first[2:]) / 2 if len(first) == 4 else \
-                first[:2]
-            out.append(box_point_features(feat, boxes, tuple(stride),
-                                          tuple(origin.tolist())))
-        return out
+        locations' predicted boxes, decoded as inference decodes them (not
+        clipped to the image), detached."""
+        return decoded_box_point_features(
+            feats,
+            self.le_decodable_bbox_preds([b.detach() for b in bbox_preds]),
+            self.prior_generator, self.bbox_coder)
 
     def loss(self, x: Tuple[Tensor],
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -308,6 +299,13 @@ class LEHeadMixin:
                                 bbox_preds: List[Tensor]) -> List[Tensor]:
         """The regression maps as inference decodes them (the host's
         training-time maps, detached). Hosts whose forward rescales them
+        outside training (FCOS) override this."""
+        return bbox_preds
+
+    def le_training_scale_bbox_preds(
+            self, bbox_preds: Sequence[Tensor]) -> Sequence[Tensor]:
+        """The regression maps at the scale training gives them, which the
+        LE reads when fed the output maps. Hosts whose forward rescales them
         outside training (FCOS) override this."""
         return bbox_preds
 

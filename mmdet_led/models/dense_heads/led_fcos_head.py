@@ -1,4 +1,4 @@
-from typing import List
+from typing import List, Sequence
 
 from mmdet.models.dense_heads import FCOSHead
 from mmdet.registry import MODELS
@@ -47,4 +47,13 @@ class LEDFCOSHead(LEHeadMixin, FCOSHead):
         """
         if self.norm_on_bbox and self.training:
             return [b * s for b, s in zip(bbox_preds, self.strides)]
+        return bbox_preds
+
+    def le_training_scale_bbox_preds(
+            self, bbox_preds: Sequence[Tensor]) -> Sequence[Tensor]:
+        """The distance maps in strides, as FCOS trains them with
+        ``norm_on_bbox`` (its forward multiplies them by the stride only
+        outside training)."""
+        if self.norm_on_bbox and not self.training:
+            return [b / s for b, s in zip(bbox_preds, self.strides)]
         return bbox_preds

@@ -7,7 +7,7 @@ box's corners, edge midpoints and centre gives an estimator of the box's
 quality that evidence (IoU-Net and VarifocalNet read features inside the
 predicted box for the same reason).
 """
-from typing import Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -68,3 +68,37 @@ def box_point_features(feat: Tensor,
         align_corners=False)  # (N, C, H * W * 9, 1)
     return sampled.reshape(n, c, h, w, NUM_BOX_POINTS).permute(
         0, 4, 1, 2, 3).reshape(n, NUM_BOX_POINTS * c, h, w)
+
+
+def decoded_box_point_features(feats: Sequence[Tensor],
+                               bbox_preds: Sequence[Tensor], prior_generator,
+                               bbox_coder) -> List[Tensor]:
+    """:func:`box_point_features` of every level, at the boxes a dense
+    head's regression maps decode to (one prior per location, not clipped).
+
+    Args:
+        feats (Sequence[Tensor]): (N, C, H, W) feature map of each level.
+        bbox_preds (Sequence[Tensor]): (N, encode_size, H, W) regression
+            map of each level, as ``bbox_coder`` decodes it.
+        prior_generator: The head's prior generator (anchors or points;
+            its ``strides`` are (x, y)).
+        bbox_coder: The head's box coder.
+
+    Returns:
+        list[Tensor]: (N, 9 * C, H, W) per level.
+    """
+    priors = prior_generator.grid_priors([b.shape[-2:] for b in bbox_preds],
+                                         device=bbox_preds[0].device)
+    out = []
+    for feat, pred, prior, stride in zip(feats, bbox_preds, priors,
+                                         prior_generator.strides):
+        n = len(pred)
+        deltas = pred.permute(0, 2, 3, 1).reshape(-1, bbox_coder.encode_size)
+        boxes = bbox_coder.decode(prior.repeat(n, 1),
+                                  deltas).reshape(n, -1, 4)
+        first = prior[0]  # location (0, 0): an anchor or a point
+        origin = (first[:2] + first[2:]) / 2 if len(first) == 4 else \
+            first[:2]
+        out.append(box_point_features(feat, boxes, tuple(stride),
+                                      tuple(origin.tolist())))
+    return out
