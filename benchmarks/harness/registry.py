@@ -272,9 +272,9 @@ def led_atss_variant(name: str, desc: str) -> dict:
 #: - ``led-atss-wide``: does the slim LE lack the capacity (the paper's
 #:   widths: 32-channel branches, 3x3 prediction)? 12.25.
 #: - ``led-atss-outputs``: is it what the LE reads? Its RF branches read
-#:   ATSS's class logits and box deltas, as the paper's and SSD's LE do,
-#:   where LE orders one object's candidates better than the class score.
-#:   12.33.
+#:   ATSS's class logits and box deltas, as the paper's and SSD's LE do
+#:   (on SSDLite LE orders one object's candidates better than the class
+#:   score). 12.33.
 #: - ``led-atss-perlevel``: is it the LE convs shared across the five
 #:   levels? One set per level, as SSD's LE has. 12.35.
 #: - ``led-atss-boxfeat``: is it that LE sees where each anchor sits but not
