@@ -261,13 +261,14 @@ def difference_rows(results: Dict[str, dict]) -> List[list]:
 
 
 def calibration_rows(results: Dict[str, dict], bench: Any) -> List[list]:
-    """Per model the seed-mean Pearson correlation of each signal with the
-    true IoU."""
+    """Per model with test seeds the seed-mean Pearson correlation of each
+    signal with the true IoU."""
     models = (results.get('heads') or {}).get('models') or {}
     return [[key] + [
         fmt((models[key]['calibration'].get(s) or {}).get('pearson'), 3)
         for s in ('conf_final', 'conf_cls', 'conf_loc')
-    ] for key in bench.compared_keys if key in models]
+    ] for key in bench.compared_keys
+            if key in models and key not in val_only_keys(bench)]
 
 
 def comparison_of(bench: Any) -> Tuple[str, dict]:
