@@ -92,7 +92,7 @@ def decoded_box_point_features(feats: Sequence[Tensor],
     out = []
     for feat, pred, prior, stride in zip(feats, bbox_preds, priors,
                                          prior_generator.strides):
-        n = len(pred)
+        n = pred.size(0)  # traced, so that an export keeps the batch free
         deltas = pred.permute(0, 2, 3, 1).reshape(-1, bbox_coder.encode_size)
         boxes = bbox_coder.decode(prior.repeat(n, 1),
                                   deltas).reshape(n, -1, 4)
