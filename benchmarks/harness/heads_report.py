@@ -192,20 +192,19 @@ def make_heads_summary(results: Dict[str, dict], bench: Any) -> dict:
         generated=now())
 
 
-def val_only_keys(bench: Any) -> List[str]:
-    """The compared models given no test seeds (``seeds=[]``): variants run
-    on train -> val only, left out of the test tables."""
+def tested_keys(bench: Any) -> List[str]:
+    """The compared models with test seeds: all but the variants given
+    ``seeds=[]`` (run on train -> val only), which the test tables leave
+    out."""
     return [k for k in bench.compared_keys
-            if bench.registry[k].get('seeds') == []]
+            if bench.registry[k].get('seeds') != []]
 
 
 def accuracy_rows(results: Dict[str, dict], bench: Any) -> List[list]:
     """Per model with test seeds its seed mean (SD) of every metric, seeds
     and minutes."""
     rows = []
-    for key in bench.compared_keys:
-        if key in val_only_keys(bench):
-            continue
+    for key in tested_keys(bench):
         per = model_metrics(results, key, bench.seeds)
         cells = []
         count = 0
@@ -228,9 +227,7 @@ def seed_rows(results: Dict[str, dict], bench: Any) -> List[list]:
     """Per model with test seeds and seed: every metric and the training
     minutes."""
     rows = []
-    for key in bench.compared_keys:
-        if key in val_only_keys(bench):
-            continue
+    for key in tested_keys(bench):
         for s in bench.seeds:
             ev = results.get(f'eval_{key}_s{s}')
             tr = results.get(f'train_{key}_s{s}') or {}
@@ -267,8 +264,7 @@ def calibration_rows(results: Dict[str, dict], bench: Any) -> List[list]:
     return [[key] + [
         fmt((models[key]['calibration'].get(s) or {}).get('pearson'), 3)
         for s in ('conf_final', 'conf_cls', 'conf_loc')
-    ] for key in bench.compared_keys
-            if key in models and key not in val_only_keys(bench)]
+    ] for key in tested_keys(bench) if key in models]
 
 
 def comparison_of(bench: Any) -> Tuple[str, dict]:
@@ -292,6 +288,7 @@ def write_heads_report(bench: Any) -> dict:
     first = next((v for n, v in sorted(results.items())
                   if n.startswith('train_')), None)
     registry, comp = comparison_of(bench)
+    tested = tested_keys(bench)
     text = render(
         'heads.md.j2',
         registry=registry,
@@ -307,7 +304,7 @@ def write_heads_report(bench: Any) -> dict:
         heads=results.get('heads'),
         target_rows=[target_row(t) for t in summary['targets']],
         accuracy_rows=accuracy_rows(results, bench),
-        val_only=val_only_keys(bench),
+        val_only=[k for k in bench.compared_keys if k not in tested],
         seed_rows=seed_rows(results, bench),
         difference_rows=difference_rows(results),
         calibration_rows=calibration_rows(results, bench),
