@@ -1,6 +1,5 @@
 """Loc-quality estimation (LE) for any MMDetection dense head, as a mixin."""
 import copy
-import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,6 +15,7 @@ from torch import Tensor
 
 from ..task_modules.loc_quality import (QUALITY_NAMES, c2f_encode,
                                         loc_quality_targets)
+from ..task_modules.samplers import le_sampler_cfg
 from ..utils.box_sampling import NUM_BOX_POINTS, decoded_box_point_features
 from ..utils.le_scoring import combine_scores, keep_above, loc_confidence
 from ..utils.module_hooks import detached_child, recorded_inputs
@@ -152,7 +152,7 @@ class LEHeadMixin:
         self.alpha = alpha
         self.beta = beta
         self.phase = phase
-        self.le_sampler = TASK_UTILS.build(self._le_sampler_cfg())
+        self.le_sampler = TASK_UTILS.build(le_sampler_cfg(self.train_cfg))
 
     @property
     def phase(self) -> str:
@@ -164,25 +164,6 @@ class LEHeadMixin:
         if value not in PHASES:
             raise ValueError(f'phase must be one of {PHASES}, got {value!r}')
         self._phase = value
-
-    def _le_sampler_cfg(self) -> dict:
-        """``train_cfg.le_sampler``; the former key ``le_mining`` (the
-        sampler's arguments) still works, with a warning."""
-        train_cfg = self.train_cfg or {}
-        cfg = train_cfg.get('le_sampler')
-        legacy = train_cfg.get('le_mining')
-        if legacy is not None:
-            if cfg is not None:
-                raise ValueError(
-                    'train_cfg sets both le_mining and le_sampler: '
-                    'le_mining is the former name of le_sampler=dict('
-                    "type='LocQualitySampler', ...); keep le_sampler only")
-            warnings.warn(
-                'train_cfg.le_mining is deprecated; use train_cfg.'
-                "le_sampler=dict(type='LocQualitySampler', ratios=..., "
-                'min_per_range=...)')
-            cfg = dict(type='LocQualitySampler', **legacy)
-        return copy.deepcopy(cfg or dict(type='LocQualitySampler'))
 
     def _le_module_inputs(self) -> dict:
         """Channels and priors per location the LE module is built for:

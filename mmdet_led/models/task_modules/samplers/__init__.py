@@ -1,3 +1,3 @@
-from .loc_quality_sampler import LocQualitySampler
+from .loc_quality_sampler import LocQualitySampler, le_sampler_cfg
 
-__all__ = ['LocQualitySampler']
+__all__ = ['LocQualitySampler', 'le_sampler_cfg']

@@ -1,4 +1,6 @@
-from typing import Sequence
+import copy
+import warnings
+from typing import Optional, Sequence
 
 from mmdet.registry import TASK_UTILS
 from torch import Tensor
@@ -60,3 +62,24 @@ class LocQualitySampler:
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(ratios={self.ratios}, '
                 f'min_per_range={self.min_per_range}, edges={self.edges})')
+
+
+def le_sampler_cfg(train_cfg: Optional[dict]) -> dict:
+    """The LE sampler's config in an LED head's ``train_cfg``:
+    ``le_sampler``, or from the former key ``le_mining`` (the sampler's
+    arguments, still read, with a warning), or the default sampler."""
+    train_cfg = train_cfg or {}
+    cfg = train_cfg.get('le_sampler')
+    legacy = train_cfg.get('le_mining')
+    if legacy is not None:
+        if cfg is not None:
+            raise ValueError(
+                'train_cfg sets both le_mining and le_sampler: '
+                'le_mining is the former name of le_sampler=dict('
+                "type='LocQualitySampler', ...); keep le_sampler only")
+        warnings.warn(
+            'train_cfg.le_mining is deprecated; use train_cfg.'
+            "le_sampler=dict(type='LocQualitySampler', ratios=..., "
+            'min_per_range=...)')
+        cfg = dict(type='LocQualitySampler', **legacy)
+    return copy.deepcopy(cfg or dict(type='LocQualitySampler'))
